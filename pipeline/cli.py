@@ -1,0 +1,68 @@
+"""`python -m pipeline <command>`: argument parsing only; each command calls one function."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipeline import paths
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipeline.run import RunOptions, run
+
+    return run(
+        RunOptions(
+            raw_dir=Path(args.raw),
+            db_path=Path(args.db),
+            figures_dir=Path(args.figures) if args.figures else None,
+            notebooks=not args.no_notebooks,
+            keep_off_topic=args.keep_off_topic,
+            quiet=args.quiet,
+        )
+    )
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from pipeline.evaluate import evaluate
+
+    return evaluate(Path(args.gold), verbose=args.verbose)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Figures from 法治政府建设年度报告 into a DuckDB warehouse.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="build data/processed from the reports in data/raw")
+    run.add_argument(
+        "--raw", default=str(paths.RAW_DIR.relative_to(paths.ROOT)), help="input folder"
+    )
+    run.add_argument(
+        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse file to write"
+    )
+    run.add_argument(
+        "--figures", default=str(paths.FIGURES_DIR.relative_to(paths.ROOT)), help="PNG chart folder"
+    )
+    run.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks")
+    run.add_argument(
+        "--keep-off-topic",
+        action="store_true",
+        help="keep figures of files that are not rule-of-law reports",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    run.set_defaults(func=_run)
+
+    ev = sub.add_parser("evaluate", help="score extraction against labelled reports")
+    ev.add_argument("--gold", default=str(paths.GOLD_DIR), help="folder of NNN.txt + NNN.json")
+    ev.add_argument("--verbose", action="store_true", help="list what was missed and extra")
+    ev.set_defaults(func=_evaluate)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)

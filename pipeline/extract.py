@@ -1,0 +1,262 @@
+"""Text -> mentions: every measured quantity with its exact span, sentence and section.
+
+The grammar is: [approx prefix] number [余/多] [千/万/亿] [余/多] [unit] [以上/左右]. What is *not*
+a figure is decided in two layers:
+  1. a mask over the text: book titles 《》, short quoted names “七进”, known slogans
+     (slogans.txt), dates, times, index/document numbers, URLs and page-chrome lines;
+  2. rules on each candidate's neighbours: ordinals (第N), track records (连续N), rankings (前N名),
+     years/dates (N年, N月), list numbering (1. / 一、), ranges, hotline names (12345), and bare
+     numbers that are not a value of the noun before them.
+Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from functools import lru_cache
+
+from pipeline.numbers import APPROX_PREFIXES, parse_number
+from pipeline.paths import PACKAGE_DIR
+from pipeline.records import Mention
+
+# Measure words, longest first so 人次 wins over 人 and 场次 over 场.
+UNITS = (
+    "个工作日", "个百分点", "工作日", "百分点", "平方米", "人次", "场次", "件次", "户次", "批次",
+    "课时", "学时", "小时", "分钟", "公里", "部门", "万元", "亿元", "个月",
+    "所", "名", "人", "位", "场", "次", "件", "起", "项", "个", "家", "份", "条", "篇", "册", "期",
+    "本", "张", "块", "处", "户", "支", "轮", "堂", "节", "门", "套", "台", "辆", "吨", "天", "批",
+    "种", "组", "队", "笔", "宗", "例", "元", "部", "间", "座", "幅", "封", "亩", "米", "根", "棵",
+)  # fmt: skip
+MONEY_SCALED = {"万元": 10_000, "亿元": 100_000_000}
+# A unit followed by these characters is the start of a word, not a measure word (一次性, 个人).
+UNIT_WORD_STARTS = {
+    "次": "性数", "人": "民员大", "名": "单称义额", "期": "间限末中", "条": "例件款",
+    "件": "事", "家": "庭长乡属", "所": "有长在属", "场": "所地景", "个": "人性体案别",
+    "部": "署分门长", "位": "于置列", "起": "草来诉", "项": "目", "天": "然", "间": "隙",
+    "门": "户槛", "元": "旦素", "处": "置理罚", "本": "地级部领", "台": "账", "支": "持部",
+    "种": "类植", "组": "织长建成", "队": "伍", "轮": "流", "节": "日点约", "批": "准示评",
+    "例": "如行", "套": "餐", "座": "谈", "块": "牌", "张": "贴", "米": "面", "笔": "录",
+}  # fmt: skip
+# After a bare number these characters mean year, date, time, grade, session or a name, not a value.
+NOT_A_VALUE_AFTER = set("年月日号时点级届版岁代大中楼路线")
+HOTLINES = {
+    "110", "119", "120", "122", "12345", "12315", "12348", "12333", "12366", "12369", "12388",
+    "12110", "12355", "12356", "12338", "12320", "12318", "12319", "12331", "12365", "12301",
+    "12351", "12380", "12309", "12368", "8890", "96110",
+}  # fmt: skip
+PUNCT = set("，,。；;：:、！!？?）)】」』”’\"'》 \t\u3000\u00a0|…—")
+RANGE_MARKS = "-—–~～至到"
+CHROME_WORDS = (
+    "索引号", "发布机构", "发布日期", "发布时间", "生成日期", "成文日期", "生效日期", "废止日期",
+    "浏览次数", "访问次数", "阅读次数", "点击数", "点击量", "阅读量", "字体", "字号", "文号",
+    "信息来源", "组配分类", "主题分类", "发文机关", "发文字号", "发文时间", "所属主题", "打印",
+    "分享", "来源:", "来源：", "日期:", "日期：", "作者:", "作者：", "责任编辑", "扫一扫",
+)  # fmt: skip
+
+_ARABIC = r"[0-9０-９]+(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
+_CHINESE = r"[一二三四五六七八九十两][零〇一二三四五六七八九十两百千万亿]*"
+_PREFIX = "|".join(APPROX_PREFIXES)
+_UNIT = "|".join(re.escape(u) for u in UNITS)
+FIGURE_RE = re.compile(
+    rf"(?P<pre>{_PREFIX})?"
+    rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})|(?P<cn>{_CHINESE}))"
+    r"(?P<tail>[余多]?(?:(?<=[0-9０-９余多])[千万亿])?[余多]?)"
+    rf"(?:[ \u00a0]?(?P<unit>{_UNIT}|[%％]))?"
+    r"(?P<post>以上|左右)?"
+)
+PERCENT_WORD_RE = re.compile(rf"百分之(?P<num>{_ARABIC}|{_CHINESE})")
+
+_MASK_PATTERNS = [
+    re.compile(r"《[^《》\n]{0,80}》"),  # titles of laws, plans, documents
+    re.compile(r"[“「『‘][^“”「」『』‘’\n]{1,15}[”」』’]"),  # short quoted names: “七进”
+    re.compile(r'"[^"\n]{1,15}"'),
+    re.compile(r"[0-9０-９]{4}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
+    re.compile(r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日"),
+    re.compile(r"[0-9]{1,2}\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
+    re.compile(r"[0-9A-Za-z]*[0-9][0-9A-Za-z]*(?:[/\-_][0-9A-Za-z]+){1,}"),  # index numbers
+    re.compile(r"〔[0-9]{4}〕[0-9]+号|\[[0-9]{4}\][0-9]+号|[0-9]+号"),  # document numbers
+    re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+"),
+    re.compile(r"[0-9]+[·•][0-9]+"),  # 3·15, 12·4 (named days)
+    re.compile(r"[0-9]+(?:\+[0-9A-Za-z]+)+|[A-Za-z]\+[0-9]+"),  # 1+6+N
+    re.compile(
+        r"(?:[一二三四五六七八九十]+[中次][、和及]?)+全会|[一二三四五六七八九十]+届"
+    ),  # sessions
+    re.compile(r"[一二三四五六七八九十][是要则来方]"),  # 一是 / 二要 list markers
+]
+_CHROME_LINE_RE = re.compile(
+    r"^[^\n]{0,100}(?:" + "|".join(re.escape(w) for w in CHROME_WORDS) + r")[^\n]{0,100}$",
+    re.M,
+)
+_SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]")
+_HEADING_RE = re.compile(
+    r"^[ \t\u3000]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]"
+    r"|第[一二三四五六七八九十]+(?:部分|章|节)|[0-9]{1,2}[.．、](?![0-9]))[^\n。]{1,60}",
+    re.M,
+)
+
+
+@lru_cache(maxsize=1)
+def _slogan_re() -> re.Pattern[str] | None:
+    lines = (PACKAGE_DIR / "slogans.txt").read_text(encoding="utf-8").splitlines()
+    slogans = sorted({s.strip() for s in lines if s.strip() and not s.startswith("#")}, key=len)
+    if not slogans:
+        return None
+    return re.compile("|".join(re.escape(s) for s in reversed(slogans)))
+
+
+def build_mask(text: str) -> bytearray:
+    """1 where a number may not start a figure (titles, quotes, slogans, dates, chrome)."""
+    mask = bytearray(len(text))
+    patterns = [*_MASK_PATTERNS, _slogan_re()]
+    for pattern in patterns:
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    for m in _CHROME_LINE_RE.finditer(text):
+        # a short line carrying page furniture (索引号, 浏览次数, 字体...) holds no figures
+        if m.end() - m.start() <= 120:
+            mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return mask
+
+
+def _next_visible(text: str, pos: int) -> str:
+    while pos < len(text) and text[pos] in " \u00a0\u3000":
+        pos += 1
+    return text[pos] if pos < len(text) else ""
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
+    """Decide whether a grammatical number is a figure, from its neighbours in the text."""
+    num_start, num_end = m.start("ar") if m.group("ar") else m.start("cn"), m.end("tail")
+    if num_end == num_start:
+        num_end = m.end("ar") if m.group("ar") else m.end("cn")
+    if mask[num_start]:
+        return False
+    unit, cn, ar = m.group("unit"), m.group("cn"), m.group("ar")
+    before = text[max(0, num_start - 3) : num_start]
+    prev = before[-1:] if before else ""
+    after_num = text[num_end : num_end + 2]
+    nxt = _next_visible(text, num_end)
+    end = m.end()
+    after_fig = text[end : end + 1]
+
+    if prev == "第" or before.endswith("连续") or prev in "届":
+        return False  # ordinal / track record
+    if prev == "前" and unit in (None, "名", "位"):
+        return False  # ranking: 前两名, 前十
+    if after_num[:1] and after_num[0] in RANGE_MARKS and text[num_end + 1 : num_end + 2].isdigit():
+        return False  # first number of a range (1-4年级, 2021-2025年)
+    if (
+        unit is not None
+        and len(unit) == 1
+        and after_fig
+        and after_fig in UNIT_WORD_STARTS.get(unit, "")
+    ):
+        return False  # 一次性, 个人: the unit begins a word
+    if end >= len(text):
+        return False  # a number cut off at the very end of the excerpt
+    if re.match(r"[^，,。；;]{0,12}中(?:排名|位居|位列|名列|排)", text[end : end + 16]):
+        return False  # a count that only frames a ranking
+    if unit is None:
+        if m.group("tail") and any(c in m.group("tail") for c in "万亿"):
+            return not _is_cjk(nxt) or nxt in "元"
+        if cn is not None or ar is None:
+            return False  # Chinese numerals count only with a measure word
+        digits = re.sub(r"[^0-9]", "", ar)
+        if nxt in NOT_A_VALUE_AFTER or nxt in "、.．)）" or _is_cjk(nxt) or not nxt:
+            return False  # year, date, list number, or a name like 8890诉求
+        if nxt.isascii() and nxt.isalnum():
+            return False
+        if len(digits) == 4 and "." not in ar and 1900 <= int(digits) <= 2099:
+            return False  # a year written without 年
+        if digits in HOTLINES or len(digits) >= 7:
+            return False  # hotline names and phone numbers
+        if not _is_cjk(prev):
+            return False  # bare number after punctuation or at line start: numbering, chrome
+        return True
+    if cn is not None and cn in ("一", "壹"):
+        # 一 + measure word is usually an article (一项工作); a count of one is postposed
+        # after its noun (聘请法律顾问一名，), so require punctuation after it.
+        return not after_fig or after_fig in PUNCT
+    if unit in ("%", "％", "元") and cn is not None:
+        return False  # rates and money are written in digits; 三元里 is a place
+    return True
+
+
+def _value_unit(m: re.Match[str]) -> tuple[float, str | None, bool] | None:
+    number = (m.group("pre") or "") + (m.group("ar") or m.group("cn")) + m.group("tail")
+    number += m.group("post") or ""
+    parsed = parse_number(number)
+    if parsed is None:
+        return None
+    value, approx = parsed
+    unit = m.group("unit")
+    if unit == "％":
+        unit = "%"
+    if unit in MONEY_SCALED:
+        value, unit = value * MONEY_SCALED[unit], "元"
+    return value, unit, approx
+
+
+def _sentence_bounds(text: str) -> list[int]:
+    return [m.end() for m in _SENTENCE_END_RE.finditer(text)]
+
+
+def _headings(text: str) -> tuple[list[int], list[str]]:
+    starts, titles = [], []
+    for m in _HEADING_RE.finditer(text):
+        starts.append(m.start())
+        titles.append(m.group(0).strip()[:60])
+    return starts, titles
+
+
+def extract_mentions(text: str) -> list[Mention]:
+    """Every figure in `text`, in reading order, each with its exact span."""
+    mask = build_mask(text)
+    bounds = _sentence_bounds(text)
+    heading_starts, heading_titles = _headings(text)
+    found: list[tuple[int, int, float, str | None, bool]] = []
+    for m in FIGURE_RE.finditer(text):
+        if not _accept(text, m, mask):
+            continue
+        parsed = _value_unit(m)
+        if parsed is None:
+            continue
+        value, unit, approx = parsed
+        found.append((m.start(), m.end(), value, unit, approx))
+    for m in PERCENT_WORD_RE.finditer(text):
+        if mask[m.start()]:
+            continue
+        parsed = parse_number(m.group("num"))
+        if parsed is not None:
+            found.append((m.start(), m.end(), parsed[0], "%", parsed[1]))
+    found.sort()
+
+    mentions: list[Mention] = []
+    for start, end, value, unit, approx in found:
+        i = bisect.bisect_right(bounds, start)
+        s_start = bounds[i - 1] if i > 0 else 0
+        s_end = bounds[i] if i < len(bounds) else len(text)
+        sentence = text[s_start:s_end]
+        s_start += len(sentence) - len(sentence.lstrip())
+        h = bisect.bisect_right(heading_starts, start)
+        mentions.append(
+            Mention(
+                value=value,
+                unit=unit,
+                approx=approx,
+                raw_text=text[start:end],
+                char_start=start,
+                char_end=end,
+                context=sentence.strip(),
+                section=heading_titles[h - 1] if h > 0 else None,
+                sentence_start=s_start,
+            )
+        )
+    return mentions

@@ -1,0 +1,97 @@
+"""One file's bytes -> one reports row, its mentions and its text. A pure function of the bytes.
+
+Because extraction of a file depends on nothing but its bytes (and its name), it can run in any
+process, in any order, and be cached on the content hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.extract import extract_mentions
+from pipeline.metadata import extract_metadata, is_rule_of_law_report
+from pipeline.readers import ReadError, read_bytes
+
+REPORT_COLUMNS = [
+    "report_id", "source_file", "sha256", "title", "body", "jurisdiction", "department",
+    "report_year", "published", "n_chars", "status", "message", "format", "encoding",
+    "body_source", "source_url", "duplicate_of",
+]  # fmt: skip
+MENTION_COLUMNS = [
+    "mention_id", "report_id", "value", "unit", "approx", "raw_text", "char_start", "char_end",
+    "context", "section", "sentence_start",
+]  # fmt: skip
+
+
+@dataclass
+class FileResult:
+    report: dict
+    mentions: list[dict] = field(default_factory=list)
+    text: str | None = None
+
+
+def report_id_for(sha256: str) -> str:
+    """Stable id from the content: the same bytes always get the same id."""
+    return "r" + sha256[:15]
+
+
+def empty_report(source_file: str, sha256: str) -> dict:
+    row = dict.fromkeys(REPORT_COLUMNS)
+    row.update(source_file=source_file, sha256=sha256, report_id=report_id_for(sha256), n_chars=0)
+    return row
+
+
+def process_bytes(source_file: str, data: bytes, keep_off_topic: bool = False) -> FileResult:
+    """Read, decode and extract one report. Bad input gives a status, never an exception."""
+    sha = hashlib.sha256(data).hexdigest()
+    report = empty_report(source_file, sha)
+    report["format"] = Path(source_file).suffix.lower().lstrip(".") or "txt"
+    try:
+        doc = read_bytes(data, Path(source_file).suffix)
+    except ReadError as exc:
+        report.update(status=exc.status, message=exc.message)
+        return FileResult(report)
+    text = doc.text
+    meta = extract_metadata(text, doc.header)
+    report.update(
+        title=meta.title,
+        body=meta.body,
+        jurisdiction=meta.jurisdiction,
+        department=meta.department,
+        report_year=meta.report_year,
+        published=meta.published,
+        n_chars=len(text),
+        encoding=doc.encoding,
+        body_source="text" if meta.body else None,
+        status="ok",
+        message=None,
+    )
+    on_topic = is_rule_of_law_report(text)
+    if not on_topic:
+        report.update(
+            status="not_rule_of_law_report",
+            message="no rule-of-law vocabulary (法治/依法/普法/执法); figures "
+            + ("kept as asked" if keep_off_topic else "not loaded (use --keep-off-topic)"),
+        )
+    mentions: list[dict] = []
+    if on_topic or keep_off_topic:
+        rid = report["report_id"]
+        for m in extract_mentions(text):
+            mentions.append(
+                {
+                    "mention_id": f"{rid}:{m.char_start}",
+                    "report_id": rid,
+                    "value": m.value,
+                    "unit": m.unit,
+                    "approx": m.approx,
+                    "raw_text": m.raw_text,
+                    "char_start": m.char_start,
+                    "char_end": m.char_end,
+                    "context": m.context,
+                    "section": m.section,
+                    "sentence_start": m.sentence_start,
+                }
+            )
+    return FileResult(report, mentions, text)

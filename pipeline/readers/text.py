@@ -1,0 +1,86 @@
+"""Bytes -> text for .txt files: UTF-8 (with or without BOM), UTF-16, GB18030/GBK."""
+
+from __future__ import annotations
+
+import codecs
+
+
+class ReadError(Exception):
+    """A file that cannot become report text; `status` goes into the reports table."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _looks_utf16(data: bytes) -> str | None:
+    """UTF-16 without a BOM: Chinese text has NULs in neither half, ASCII in one half."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    even, odd = data[0::2], data[1::2]
+    if odd.count(0) > 0.3 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _is_binary(text: str) -> bool:
+    if not text:
+        return False
+    controls = sum(1 for c in text[:20000] if ord(c) < 32 and c not in "\n\r\t\f\v")
+    return controls > 0.01 * min(len(text), 20000) or "\x00" in text[:20000]
+
+
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode report bytes; return (text, encoding). Raises ReadError with a status saying why not."""
+    if not data.strip():
+        raise ReadError("empty", "the file is empty")
+    for bom, encoding in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ReadError(
+                    "undecodable", f"{encoding} byte-order mark but {exc.reason}"
+                ) from exc
+            return _checked(text, encoding)
+    utf16 = _looks_utf16(data)
+    if utf16:
+        try:
+            return _checked(data.decode(utf16), utf16)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:20000]:
+        raise ReadError("binary", "binary content (NUL bytes), not a text report")
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return _checked(data.decode(encoding), encoding)
+        except UnicodeDecodeError:
+            continue
+    # Mixed encodings: mostly UTF-8 with a few foreign bytes. Keep the text, say so.
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    if bad <= 0.01 * len(text):
+        return _checked(text, "utf-8 (with replacements)")
+    raise ReadError("undecodable", "not decodable as UTF-8, UTF-16 or GB18030 text")
+
+
+def _checked(text: str, encoding: str) -> tuple[str, str]:
+    text = normalise_newlines(text.lstrip("\ufeff"))
+    if _is_binary(text):
+        raise ReadError("binary", "binary content (control characters), not a text report")
+    if not text.strip():
+        raise ReadError("empty", "the file holds only whitespace")
+    return text, encoding

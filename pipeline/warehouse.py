@@ -1,0 +1,117 @@
+"""The DuckDB warehouse: schema of the ingest tables, bulk loading, atomic replacement, run lock.
+
+A run builds a fresh file next to the target and renames it over the old one only when every
+step succeeded, so a crash or a kill mid-run leaves the previous warehouse as it was. Only this
+module and transform.py open a writable connection.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.ingest import MENTION_COLUMNS, REPORT_COLUMNS
+
+DDL = """
+create table reports (
+    report_id     varchar primary key,
+    source_file   varchar not null,
+    sha256        varchar not null,
+    title         varchar,
+    body          varchar,
+    jurisdiction  varchar,
+    department    varchar,
+    report_year   integer,
+    published     date,
+    n_chars       integer not null,
+    status        varchar not null,
+    message       varchar,
+    format        varchar,
+    encoding      varchar,
+    body_source   varchar,
+    source_url    varchar,
+    duplicate_of  varchar
+);
+create table mentions (
+    mention_id     varchar primary key,
+    report_id      varchar not null,
+    value          double not null,
+    unit           varchar,
+    approx         boolean not null,
+    raw_text       varchar not null,
+    char_start     integer not null,
+    char_end       integer not null,
+    context        varchar,
+    section        varchar,
+    sentence_start integer
+);
+create table report_texts (
+    report_id varchar primary key,
+    text      varchar not null
+);
+"""
+
+
+class WarehouseBusy(Exception):
+    """Another run holds the lock on this warehouse."""
+
+
+@contextlib.contextmanager
+def run_lock(db_path: Path) -> Iterator[None]:
+    """Hold an exclusive lock for the whole run; a second run exits instead of corrupting."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = db_path.with_name(db_path.name + ".lock")
+    with open(lock_path, "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseBusy(
+                f"another pipeline run is writing {db_path} (lock {lock_path}); wait for it to finish"
+            ) from exc
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+
+
+def temp_path_for(db_path: Path) -> Path:
+    return db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+
+
+def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Bulk-append a DataFrame (never row-by-row INSERTs); columns matched by name."""
+    if frame.empty:
+        return
+    con.register("_frame", frame)
+    cols = ", ".join(frame.columns)
+    con.execute(f"insert into {table} ({cols}) select {cols} from _frame")
+    con.unregister("_frame")
+
+
+def reports_frame(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    frame["published"] = pd.to_datetime(frame["published"], errors="coerce").dt.date
+    frame["report_year"] = frame["report_year"].astype("Int64")
+    frame["n_chars"] = frame["n_chars"].fillna(0).astype("int64")
+    return frame
+
+
+def mentions_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=MENTION_COLUMNS)
+
+
+def publish(tmp_path: Path, db_path: Path) -> None:
+    """Atomically replace the warehouse with the freshly built file."""
+    os.replace(tmp_path, db_path)
+    wal = tmp_path.with_name(tmp_path.name + ".wal")
+    if wal.exists():
+        wal.unlink()
