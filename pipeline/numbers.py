@@ -71,8 +71,8 @@ def _parse_cn_section(text: str) -> int | None:
 
 def parse_chinese(text: str) -> int | None:
     """'二十三' -> 23, '三百五十九' -> 359, '六万二千' -> 62000, '两' -> 2; None if malformed."""
-    if not text:
-        return None
+    if not text or (text[0] not in CN_DIGITS and text[0] not in "十拾"):
+        return None  # a bare 万 or 百 is a word (万校, 百强), not a number
     total = 0
     rest = text
     for big in ("亿", "万"):
