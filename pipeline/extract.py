@@ -77,7 +77,8 @@ _MASK_PATTERNS = [
     re.compile(r"[0-9]{1,2}\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
     re.compile(r"[0-9A-Za-z]*[0-9][0-9A-Za-z]*(?:[/\-_][0-9A-Za-z]+){1,}"),  # index numbers
     re.compile(r"〔[0-9]{4}〕[0-9]+号|\[[0-9]{4}\][0-9]+号|[0-9]+号"),  # document numbers
-    re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+"),
+    # ASCII-only classes: \S+ would rescan every run of Chinese text (no spaces) quadratically
+    re.compile(r"https?://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     re.compile(r"[0-9]+[·•][0-9]+"),  # 3·15, 12·4 (named days)
     re.compile(r"[0-9]+(?:\+[0-9A-Za-z]+)+|[A-Za-z]\+[0-9]+"),  # 1+6+N
     re.compile(
