@@ -1,6 +1,8 @@
 """`pipeline run`: data/raw -> data/processed, step by step.
 
-1. ingest: every file -> reports / mentions / report_texts (pure per file, see ingest.py)
+1. ingest: every file -> reports / mentions / report_texts. Extraction is a pure function of a
+   file's bytes (ingest.py), so it runs in worker processes, streams into DuckDB in batches, and
+   is skipped for files whose content hash the previous warehouse already holds (incremental);
 2. warehouse steps on the fresh database (indicators, SQL transforms), all inside a temporary
    file that replaces the old warehouse only when every step succeeded;
 3. exports that read the published warehouse (CSV, charts, notebooks, review page).
@@ -8,20 +10,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from pipeline import warehouse
+from pipeline import cache, warehouse
 from pipeline.ingest import FileResult, empty_report, process_bytes
 from pipeline.metadata import split_body
+from pipeline.progress import Progress
 from pipeline.readers import MAX_BYTES
-from pipeline.sources import SOURCES_FILE, load_sources
+from pipeline.sources import SOURCES_FILE, SourceRow, load_sources
 
 CONTROL_FILES = {SOURCES_FILE, "corrections.csv"}
+BATCH_FILES = 256  # files per DuckDB append: bounded memory whatever the corpus size
+PARALLEL_MIN_FILES = 64  # below this, worker start-up costs more than it saves
 
 
 @dataclass
@@ -32,14 +43,20 @@ class RunOptions:
     notebooks: bool = True
     keep_off_topic: bool = False
     quiet: bool = False
+    workers: int | None = None  # None: one per core
+    full: bool = False  # ignore the previous warehouse; re-extract every file
+    export_parquet: Path | None = None
     extra: dict = field(default_factory=dict)
 
 
 @dataclass
-class IngestResult:
-    reports: list[dict]
-    mentions: list[dict]
-    texts: list[dict]
+class IngestSummary:
+    n_files: int = 0
+    n_ok: int = 0
+    n_mentions: int = 0
+    n_reused: int = 0
+    n_chars: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage, see `bench`
 
 
 def log(message: str) -> None:
@@ -58,8 +75,11 @@ def list_inputs(raw_dir: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(raw_dir).as_posix())
 
 
-def read_one(path: Path, source_file: str, keep_off_topic: bool) -> FileResult:
+def read_one(
+    path: Path, source_file: str, keep_off_topic: bool, cached: frozenset[str] = frozenset()
+) -> FileResult:
     """Read one file's bytes (refusing huge ones before reading) and process them."""
+    t0 = time.perf_counter()
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -74,74 +94,152 @@ def read_one(path: Path, source_file: str, keep_off_topic: bool) -> FileResult:
         row = empty_report(source_file, f"unreadable-{source_file}")
         row.update(status="read_error", message=f"cannot read the file: {exc.strerror or exc}")
         return FileResult(row)
-    return process_bytes(source_file, data, keep_off_topic=keep_off_topic)
+    t1 = time.perf_counter()
+    result = process_bytes(source_file, data, keep_off_topic=keep_off_topic, cached_shas=cached)
+    result.seconds["read"] = t1 - t0
+    return result
 
 
-def ingest(raw_dir: Path, keep_off_topic: bool = False, quiet: bool = False) -> IngestResult:
-    """Read every file; mark duplicates; apply sources.csv; report problems on stderr."""
+# Worker-process state, set once per worker by the pool initializer (not pickled per task).
+_WORKER: dict = {}
+
+
+def _init_worker(keep_off_topic: bool, cached: frozenset[str]) -> None:
+    _WORKER.update(keep_off_topic=keep_off_topic, cached=cached)
+
+
+def _work(task: tuple[str, str]) -> FileResult:
+    path, source_file = task
+    return read_one(Path(path), source_file, _WORKER["keep_off_topic"], _WORKER["cached"])
+
+
+def process_files(
+    tasks: list[tuple[str, str]], keep_off_topic: bool, cached: frozenset[str], workers: int
+) -> Iterator[FileResult]:
+    """Results in input order, from a process pool when the corpus is big enough."""
+    if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
+        _init_worker(keep_off_topic, cached)
+        yield from map(_work, tasks)
+        return
+    chunk = max(1, min(64, len(tasks) // (workers * 8)))
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("fork"),
+        initializer=_init_worker,
+        initargs=(keep_off_topic, cached),
+    ) as pool:
+        yield from pool.map(_work, tasks, chunksize=chunk)
+
+
+def hash_name(name: str) -> int:
+    """A small deterministic number from a file name (Python's hash() is salted per process)."""
+    return zlib.crc32(name.encode("utf-8"))
+
+
+class Loader:
+    """Collects rows and appends them to DuckDB a batch at a time."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, seconds: dict[str, float]) -> None:
+        self.con, self.seconds = con, seconds
+        self.reports: list[dict] = []
+        self.mentions: list[dict] = []
+        self.texts: list[dict] = []
+        self.reused: list[str] = []
+
+    def add(self, result: FileResult) -> None:
+        self.reports.append(result.report)
+        self.mentions.extend(result.mentions)
+        if result.text is not None:
+            self.texts.append({"report_id": result.report["report_id"], "text": result.text})
+        if result.reused:
+            self.reused.append(result.report["report_id"])
+
+    def flush(self) -> None:
+        t0 = time.perf_counter()
+        warehouse.append_frame(self.con, "reports", warehouse.reports_frame(self.reports))
+        warehouse.append_frame(self.con, "mentions", warehouse.mentions_frame(self.mentions))
+        texts = pd.DataFrame(self.texts, columns=["report_id", "text"])
+        warehouse.append_frame(self.con, "report_texts", texts)
+        if self.reused:
+            cache.copy_mentions(self.con, self.reused)
+        self.reports, self.mentions, self.texts, self.reused = [], [], [], []
+        self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - t0
+
+
+def _apply_sources(row: dict, src: SourceRow | None) -> None:
+    if src is None:
+        return
+    if src.body:
+        row["body"], row["body_source"] = src.body, "sources.csv"
+        row["jurisdiction"], row["department"] = split_body(src.body)
+    if src.report_year:
+        row["report_year"] = src.report_year
+    row["source_url"] = src.source_url
+
+
+def ingest(
+    con: duckdb.DuckDBPyConnection, options: RunOptions, cached: frozenset[str] = frozenset()
+) -> IngestSummary:
+    """Read every file into the ingest tables; mark duplicates; apply sources.csv; report
+    problems on stderr. Streams: memory does not grow with the number of files."""
+    raw_dir = options.raw_dir
     sources = load_sources(raw_dir)
-    reports: list[dict] = []
-    mentions: list[dict] = []
-    texts: list[dict] = []
+    files = list_inputs(raw_dir)
+    tasks = [(str(p), str(raw_dir / p.relative_to(raw_dir).as_posix())) for p in files]
+    summary = IngestSummary(n_files=len(files))
+    loader = Loader(con, summary.seconds)
     first_by_sha: dict[str, str] = {}
-    for path in list_inputs(raw_dir):
-        rel = path.relative_to(raw_dir).as_posix()
-        source_file = str(raw_dir / rel)
-        result = read_one(path, source_file, keep_off_topic)
+    no_body: list[str] = []
+    seen: set[str] = set()
+    workers = options.workers or os.cpu_count() or 1
+    progress = Progress(len(tasks), "files", enabled=not options.quiet)
+    for result in process_files(tasks, options.keep_off_topic, cached, workers):
         row = result.report
+        source_file = row["source_file"]
+        rel = Path(source_file).relative_to(raw_dir).as_posix()
+        seen.add(rel)
+        for stage, sec in result.seconds.items():
+            summary.seconds[stage] = summary.seconds.get(stage, 0.0) + sec
         sha = row["sha256"]
         if sha in first_by_sha:
             # identical bytes under another name: one report, loaded once
             first = first_by_sha[sha]
             row.update(
-                report_id=row["report_id"] + "-" + str(abs(hash_name(source_file))),
+                report_id=f"{row['report_id']}-{hash_name(source_file):08x}",
                 status="duplicate",
                 message=f"same content as {first}; its figures are loaded once, from {first}",
                 duplicate_of=first,
             )
-            result.mentions, result.text = [], None
+            result.mentions, result.text, result.reused = [], None, False
         elif result.text is not None:
             first_by_sha[sha] = source_file
-        if (src := sources.get(rel)) is not None:
-            if src.body:
-                row["body"], row["body_source"] = src.body, "sources.csv"
-                row["jurisdiction"], row["department"] = split_body(src.body)
-            if src.report_year:
-                row["report_year"] = src.report_year
-            row["source_url"] = src.source_url
+        _apply_sources(row, sources.get(rel))
         if row["status"] != "ok":
+            progress.clear()
             log(f"{source_file}: {row['status']}: {row['message']}")
-        reports.append(row)
-        mentions.extend(result.mentions)
-        if result.text is not None:
-            texts.append({"report_id": row["report_id"], "text": result.text})
-    for name in sorted(set(sources) - {p["source_file"][len(str(raw_dir)) + 1 :] for p in reports}):
+        elif not row["body"]:
+            no_body.append(source_file)
+        summary.n_ok += row["status"] == "ok"
+        summary.n_mentions += len(result.mentions)
+        summary.n_reused += result.reused
+        summary.n_chars += row["n_chars"] or 0
+        loader.add(result)
+        if len(loader.reports) >= BATCH_FILES:
+            loader.flush()
+        progress.step()
+    loader.flush()
+    progress.done()
+    for name in sorted(set(sources) - seen):
         log(f"warning: {raw_dir / SOURCES_FILE}: no file '{name}' in {raw_dir}")
-    no_body = [r["source_file"] for r in reports if r["status"] == "ok" and not r["body"]]
-    if no_body and not quiet:
+    if no_body and not options.quiet:
+        shown = ", ".join(no_body[:20]) + (
+            f" and {len(no_body) - 20} more" if len(no_body) > 20 else ""
+        )
         log(
             f"{len(no_body)} report(s) name no issuing body we could read; add it in "
-            f"{raw_dir / SOURCES_FILE} (file,body,report_year,source_url): " + ", ".join(no_body)
+            f"{raw_dir / SOURCES_FILE} (file,body,report_year,source_url): {shown}"
         )
-    return IngestResult(reports, mentions, texts)
-
-
-def hash_name(name: str) -> int:
-    """A small deterministic number from a file name (Python's hash() is salted per process)."""
-    import zlib
-
-    return zlib.crc32(name.encode("utf-8"))
-
-
-def load_ingest(con: duckdb.DuckDBPyConnection, result: IngestResult) -> None:
-    import pandas as pd
-
-    warehouse.create_schema(con)
-    warehouse.append_frame(con, "reports", warehouse.reports_frame(result.reports))
-    warehouse.append_frame(con, "mentions", warehouse.mentions_frame(result.mentions))
-    warehouse.append_frame(
-        con, "report_texts", pd.DataFrame(result.texts, columns=["report_id", "text"])
-    )
+    return summary
 
 
 # Steps that build more tables inside the fresh warehouse, in order: (name, function(con, options)).
@@ -150,18 +248,27 @@ WAREHOUSE_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunOptions
 EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = []
 
 
-def build_warehouse(options: RunOptions) -> IngestResult:
+def build_warehouse(options: RunOptions) -> IngestSummary:
     """Ingest and build every table into a temporary file, then publish it atomically."""
-    result = ingest(options.raw_dir, options.keep_off_topic, options.quiet)
     tmp = warehouse.temp_path_for(options.db_path)
     if tmp.exists():
         tmp.unlink()
+    fingerprint = cache.fingerprint(options.keep_off_topic)
     try:
         con = duckdb.connect(str(tmp))
         try:
-            load_ingest(con, result)
-            for _name, step in WAREHOUSE_STEPS:
+            warehouse.create_schema(con)
+            cached = frozenset()
+            if not options.full:
+                cached = cache.attach_previous(con, options.db_path, fingerprint)
+            summary = ingest(con, options, cached)
+            cache.detach_previous(con)
+            cache.record(con, fingerprint)
+            summary.n_mentions = con.execute("select count(*) from mentions").fetchone()[0]
+            for name, step in WAREHOUSE_STEPS:
+                t0 = time.perf_counter()
                 step(con, options)
+                summary.seconds[name] = time.perf_counter() - t0
             con.execute("checkpoint")
         finally:
             con.close()
@@ -169,7 +276,12 @@ def build_warehouse(options: RunOptions) -> IngestResult:
     finally:
         if tmp.exists():
             tmp.unlink()
-    return result
+    return summary
+
+
+def run_exports(options: RunOptions, steps: Iterable[tuple[str, Callable]] | None = None) -> None:
+    for _name, export in steps if steps is not None else EXPORT_STEPS:
+        export(options.db_path, options)
 
 
 def run(options: RunOptions) -> int:
@@ -179,19 +291,20 @@ def run(options: RunOptions) -> int:
         return 2
     try:
         with warehouse.run_lock(options.db_path):
-            result = build_warehouse(options)
-            for _name, export in EXPORT_STEPS:
-                export(options.db_path, options)
+            summary = build_warehouse(options)
+            if options.export_parquet is not None:
+                warehouse.export_parquet(options.db_path, options.export_parquet)
+            run_exports(options)
     except warehouse.WarehouseBusy as exc:
         log(f"error: {exc}")
         return 3
-    ok = sum(1 for r in result.reports if r["status"] == "ok")
     if not options.quiet:
+        reused = f", {summary.n_reused} unchanged (reused)" if summary.n_reused else ""
         log(
-            f"{len(result.reports)} file(s) read, {ok} report(s) ok, "
-            f"{len(result.mentions)} figures -> {options.db_path}"
+            f"{summary.n_files} file(s) read, {summary.n_ok} report(s) ok{reused}, "
+            f"{summary.n_mentions} figures -> {options.db_path}"
         )
-    if ok == 0:
+    if summary.n_ok == 0:
         log("error: no report could be read")
         return 1
     return 0

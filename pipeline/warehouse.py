@@ -109,6 +109,38 @@ def mentions_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MENTION_COLUMNS)
 
 
+PARQUET_TABLES = ("reports", "mentions", "observations", "indicator_panel")
+
+
+def export_parquet(db_path: Path, out_dir: Path) -> list[Path]:
+    """Core tables as Parquet partitioned by report_year (out_dir/<table>/report_year=YYYY/)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        tables = {
+            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        }
+        for table in PARQUET_TABLES:
+            if table not in tables:
+                continue
+            cols = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+            query = (
+                f"select * from {table}"
+                if "report_year" in cols
+                else f"select t.*, r.report_year from {table} t join reports r using (report_id)"
+            )
+            target = out_dir / table
+            con.execute(
+                f"copy ({query}) to '{target}' "
+                "(format parquet, partition_by (report_year), overwrite_or_ignore true)"
+            )
+            written.append(target)
+    finally:
+        con.close()
+    return written
+
+
 def publish(tmp_path: Path, db_path: Path) -> None:
     """Atomically replace the warehouse with the freshly built file."""
     os.replace(tmp_path, db_path)
