@@ -19,8 +19,17 @@ def _run(args: argparse.Namespace) -> int:
             notebooks=not args.no_notebooks,
             keep_off_topic=args.keep_off_topic,
             quiet=args.quiet,
+            workers=args.workers,
+            full=args.full,
+            export_parquet=Path(args.export_parquet) if args.export_parquet else None,
         )
     )
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from pipeline.bench import bench
+
+    return bench(Path(args.raw), n_reports=args.reports, workers=args.workers, keep=args.keep)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -53,7 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep figures of files that are not rule-of-law reports",
     )
     run.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    run.add_argument(
+        "--workers", type=int, default=None, help="extraction processes (default: cores)"
+    )
+    run.add_argument(
+        "--full", action="store_true", help="re-extract every file (default: reuse unchanged ones)"
+    )
+    run.add_argument(
+        "--export-parquet", metavar="DIR", help="also write core tables as Parquet by report_year"
+    )
     run.set_defaults(func=_run)
+
+    bench = sub.add_parser("bench", help="time every stage on a synthetic corpus of N reports")
+    bench.add_argument("--reports", type=int, default=1000, help="number of synthetic reports")
+    bench.add_argument("--workers", type=int, default=None, help="extraction processes")
+    bench.add_argument("--raw", default=str(paths.RAW_DIR), help="real reports to build it from")
+    bench.add_argument("--keep", metavar="DIR", help="keep the corpus and warehouse in DIR")
+    bench.set_defaults(func=_bench)
 
     ev = sub.add_parser("evaluate", help="score extraction against labelled reports")
     ev.add_argument("--gold", default=str(paths.GOLD_DIR), help="folder of NNN.txt + NNN.json")

@@ -68,23 +68,28 @@ FIGURE_RE = re.compile(
 )
 PERCENT_WORD_RE = re.compile(rf"百分之(?P<num>{_ARABIC}|{_CHINESE})")
 
+# Spans that hide any number inside them, scanned over the whole text.
 _MASK_PATTERNS = [
     re.compile(r"《[^《》\n]{0,80}》"),  # titles of laws, plans, documents
     re.compile(r"[“「『‘][^“”「」『』‘’\n]{1,15}[”」』’]"),  # short quoted names: “七进”
     re.compile(r'"[^"\n]{1,15}"'),
+    # ASCII-only classes: \S+ would rescan every run of Chinese text (no spaces) quadratically
+    re.compile(r"https?://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    re.compile(r"(?:[一二三四五六七八九十]+[中次][、和及]?)+全会|[一二三四五六七八九十]+届"),  # sessions
+    re.compile(r"[一二三四五六七八九十][是要则来方]"),  # 一是 / 二要 list markers
+]
+# Patterns that start at a digit: tried only where a run of digits starts (much cheaper than
+# scanning every position of the text with each of them).
+_DIGIT_RUN_RE = re.compile(r"(?<![0-9])[0-9０-９]")
+_DIGIT_LED_PATTERNS = [
     re.compile(r"[0-9０-９]{4}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
     re.compile(r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日"),
     re.compile(r"[0-9]{1,2}\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
-    re.compile(r"[0-9A-Za-z]*[0-9][0-9A-Za-z]*(?:[/\-_][0-9A-Za-z]+){1,}"),  # index numbers
-    re.compile(r"〔[0-9]{4}〕[0-9]+号|\[[0-9]{4}\][0-9]+号|[0-9]+号"),  # document numbers
-    # ASCII-only classes: \S+ would rescan every run of Chinese text (no spaces) quadratically
-    re.compile(r"https?://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    re.compile(r"[0-9][0-9A-Za-z]*(?:[/\-_][0-9A-Za-z]+)+"),  # index numbers 621026jyj000/2024-1
+    re.compile(r"[0-9]+[A-Za-z][0-9A-Za-z]*"),  # codes such as 11370100004188661G
+    re.compile(r"[0-9]+号"),  # document numbers: 〔2020〕36号
     re.compile(r"[0-9]+[·•][0-9]+"),  # 3·15, 12·4 (named days)
-    re.compile(r"[0-9]+(?:\+[0-9A-Za-z]+)+|[A-Za-z]\+[0-9]+"),  # 1+6+N
-    re.compile(
-        r"(?:[一二三四五六七八九十]+[中次][、和及]?)+全会|[一二三四五六七八九十]+届"
-    ),  # sessions
-    re.compile(r"[一二三四五六七八九十][是要则来方]"),  # 一是 / 二要 list markers
+    re.compile(r"[0-9]+(?:\+[0-9A-Za-z]+)+"),  # 1+6+N
 ]
 _CHROME_LINE_RE = re.compile(
     r"^[^\n]{0,100}(?:" + "|".join(re.escape(w) for w in CHROME_WORDS) + r")[^\n]{0,100}$",
@@ -116,6 +121,12 @@ def build_mask(text: str) -> bytearray:
             continue
         for m in pattern.finditer(text):
             mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    for run in _DIGIT_RUN_RE.finditer(text):
+        start = run.start()
+        for pattern in _DIGIT_LED_PATTERNS:
+            m = pattern.match(text, start)
+            if m:
+                mask[start : m.end()] = b"\x01" * (m.end() - start)
     for m in _CHROME_LINE_RE.finditer(text):
         # a short line carrying page furniture (索引号, 浏览次数, 字体...) holds no figures
         if m.end() - m.start() <= 120:
@@ -135,12 +146,13 @@ def _is_cjk(ch: str) -> bool:
 
 def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     """Decide whether a grammatical number is a figure, from its neighbours in the text."""
-    num_start, num_end = m.start("ar") if m.group("ar") else m.start("cn"), m.end("tail")
-    if num_end == num_start:
-        num_end = m.end("ar") if m.group("ar") else m.end("cn")
+    unit, cn, ar, tail = m.group("unit", "cn", "ar", "tail")
+    if cn is not None and unit is None and not tail:
+        return False  # the common case: 一 in a word (统一, 一体); numerals count only with a unit
+    num_start = m.start("ar") if ar is not None else m.start("cn")
     if mask[num_start]:
         return False
-    unit, cn, ar = m.group("unit"), m.group("cn"), m.group("ar")
+    num_end = m.end("tail")
     before = text[max(0, num_start - 3) : num_start]
     prev = before[-1:] if before else ""
     after_num = text[num_end : num_end + 2]

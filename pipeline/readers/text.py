@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 
 class ReadError(Exception):
@@ -26,11 +27,12 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
 def _is_binary(text: str) -> bool:
-    if not text:
-        return False
-    controls = sum(1 for c in text[:20000] if ord(c) < 32 and c not in "\n\r\t\f\v")
-    return controls > 0.01 * min(len(text), 20000) or "\x00" in text[:20000]
+    head = text[:20000]
+    return len(_CONTROL_RE.findall(head)) > 0.01 * len(head) or "\x00" in head
 
 
 def normalise_newlines(text: str) -> str:
