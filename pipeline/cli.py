@@ -38,6 +38,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     return evaluate(Path(args.gold), verbose=args.verbose)
 
 
+def _checks(args: argparse.Namespace) -> int:
+    from pipeline.checks import checks_command
+
+    return checks_command(Path(args.db), check=args.check, severity=args.severity)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -84,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--gold", default=str(paths.GOLD_DIR), help="folder of NNN.txt + NNN.json")
     ev.add_argument("--verbose", action="store_true", help="list what was missed and extra")
     ev.set_defaults(func=_evaluate)
+
+    chk = sub.add_parser("checks", help="list where reports contradict themselves or jump")
+    chk.add_argument(
+        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
+    )
+    chk.add_argument("--check", help="only this check_id (e.g. parts_vs_total)")
+    chk.add_argument("--severity", choices=["error", "warning"], help="only this severity")
+    chk.set_defaults(func=_checks)
 
     return parser
 

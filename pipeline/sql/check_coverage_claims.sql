@@ -1,0 +1,144 @@
+-- check_coverage_claims: a stated coverage rate (聘请率达到100%) that the report's own counts
+-- contradict. The claim must sit in the same sentence as a figure of the rate's numerator
+-- (共聘请176名法治校委，聘请率达到100%), and the report must state the denominator
+-- (各级各类学校359所). Which stated rates claim which ratio is data: rate_claims, from
+-- pipeline/coverage_rates.yml. The figure in the claim's sentence may be an observation of the
+-- numerator or a restatement of one (the same value and unit later in the report, which the
+-- catalog labels once, at its first statement). When numerator < denominator x claimed share, both figures hold only
+-- if what `if_short` says is true; the message says so. Approximate figures are not checked.
+with
+
+observations as (select * from observations),
+
+mention_quotes as (select * from mention_quotes),
+
+rate_definitions as (select * from rate_definitions),
+
+rate_claims as (select * from rate_claims),
+
+located as (
+    select
+        observations.*,
+        mention_quotes.sentence_start,
+        mention_quotes.char_start,
+        mention_quotes.quote
+    from observations
+    inner join mention_quotes using (mention_id)
+),
+
+claims as (
+    select
+        located.report_id,
+        located.mention_id as claim_mention_id,
+        located.value as claimed_pct,
+        located.sentence_start,
+        located.quote as claim_quote,
+        rate_claims.rate_id,
+        rate_claims.denominator_word,
+        rate_claims.if_short,
+        rate_definitions.numerator_id,
+        rate_definitions.denominator_id
+    from located
+    inner join rate_claims on rate_claims.claim_indicator_id = located.indicator_id
+    inner join rate_definitions using (rate_id)
+    where located.unit = '%' and located.value > 0 and located.value <= 100 and not located.approx
+),
+
+numerator_figures as (
+    -- observations of each numerator, and later restatements of their values (same value and unit)
+    select
+        located.report_id,
+        located.indicator_id,
+        mention_quotes.mention_id,
+        mention_quotes.value,
+        mention_quotes.sentence_start,
+        mention_quotes.char_start,
+        mention_quotes.quote
+    from located
+    inner join mention_quotes
+        on
+            mention_quotes.report_id = located.report_id
+            and mention_quotes.value = located.value
+            and mention_quotes.unit is not distinct from located.unit
+    where not located.approx and not mention_quotes.approx and coalesce(located.unit, '') != '%'
+),
+
+numerators as (
+    select
+        claims.*,
+        numerator_figures.mention_id as numerator_mention_id,
+        numerator_figures.value as numerator,
+        numerator_figures.quote as numerator_quote,
+        -- one finding per claim: the numerator figure nearest before it in the sentence
+        row_number() over (
+            partition by claims.claim_mention_id, claims.rate_id
+            order by
+                (numerator_figures.char_start < mq.char_start) desc,
+                abs(numerator_figures.char_start - mq.char_start),
+                numerator_figures.mention_id
+        ) as nearest
+    from claims
+    inner join numerator_figures
+        on
+            numerator_figures.report_id = claims.report_id
+            and numerator_figures.indicator_id = claims.numerator_id
+            and numerator_figures.sentence_start = claims.sentence_start
+    inner join mention_quotes as mq on mq.mention_id = claims.claim_mention_id
+),
+
+denominators as (
+    select
+        report_id,
+        indicator_id,
+        mention_id as denominator_mention_id,
+        value as denominator,
+        quote as denominator_quote,
+        -- the figure the panel uses for that report, else the first one stated
+        row_number() over (
+            partition by report_id, indicator_id
+            order by coalesce(in_panel, false) desc, char_start
+        ) as pick
+    from located
+    where not approx
+),
+
+findings as (
+    select
+        numerators.*,
+        denominators.denominator_mention_id,
+        denominators.denominator,
+        denominators.denominator_quote,
+        denominators.denominator * numerators.claimed_pct / 100 as needed
+    from numerators
+    inner join denominators
+        on
+            denominators.report_id = numerators.report_id
+            and denominators.indicator_id = numerators.denominator_id
+            and denominators.pick = 1
+    where
+        numerators.nearest = 1
+        and numerators.numerator > 0
+        and numerators.numerator < denominators.denominator * numerators.claimed_pct / 100
+),
+
+final as (
+    select
+        report_id,
+        'coverage_claim_contradicted' as check_id,
+        'warning' as severity,
+        format(
+            '“{}” is stated with “{}”, but the report counts {} {} (“{}”): {} can cover {}% of {} {} '
+            || 'only if {} (about {} {} each).',
+            claim_quote, numerator_quote, fmt_num(denominator), denominator_word,
+            denominator_quote, fmt_num(numerator), fmt_num(claimed_pct), fmt_num(denominator),
+            denominator_word, if_short, fmt_num(round(needed / numerator, 1)), denominator_word
+        ) as message,
+        format(
+            'claimed {}%; {} = {}; {} = {}', fmt_num(claimed_pct), numerator_id, fmt_num(numerator),
+            denominator_id, fmt_num(denominator)
+        ) as figures,
+        [claim_mention_id, numerator_mention_id, denominator_mention_id] as mention_ids
+    from findings
+)
+
+select * from final

@@ -1,0 +1,157 @@
+-- check_parts_vs_total: a stated total followed by a breakdown (其中/包括/含 ...) whose parts do
+-- not add up to it. Works on mentions, so it needs no indicator: 各级各类学校359所，其中公办高中3所，
+-- ...，幼儿园66所 is checked whatever the parts are called.
+-- The breakdown is the run of figures right after the total in its sentence, of the total's unit
+-- family (or written without a unit), each within part_list_max_gap characters of the previous one;
+-- the first figure that breaks this ends it. Approximate figures (余/多/近) cannot be summed exactly,
+-- so a breakdown holding one is not checked. Parts that add up to more than the total are flagged;
+-- parts that fall short only by a small share (part_list_max_shortfall), since a breakdown that
+-- lists a few parts of a large total is a partial list, not a contradiction.
+with
+
+mention_quotes as (select * from mention_quotes),
+
+report_texts as (select * from report_texts),
+
+unit_families as (select * from unit_families),
+
+part_list_markers as (select * from part_list_markers),
+
+check_settings as (select * from check_settings),
+
+settings as (
+    select
+        max(value) filter (where name = 'part_list_max_gap') as max_gap,
+        max(value) filter (where name = 'part_list_max_shortfall') as max_shortfall
+    from check_settings
+),
+
+marker_pattern as (
+    select
+        '^[，,：:、\s（(]*(' || string_agg(marker, '|') || ')' as opens_breakdown,
+        '^(' || string_agg(marker, '|') || ')' as leading_marker
+    from part_list_markers
+),
+
+figures as (
+    select
+        mention_quotes.*,
+        coalesce(unit_families.family, mention_quotes.unit) as family
+    from mention_quotes
+    left join unit_families on unit_families.unit = mention_quotes.unit
+    where coalesce(mention_quotes.unit, '') != '%'
+),
+
+totals as (
+    select figures.*
+    from figures
+    inner join report_texts using (report_id)
+    cross join marker_pattern
+    where
+        regexp_matches(
+            substring(report_texts.text, figures.char_end + 1, 6), marker_pattern.opens_breakdown
+        )
+),
+
+candidates as (
+    select
+        totals.mention_id as total_mention_id,
+        parts.mention_id,
+        parts.value,
+        parts.approx,
+        parts.char_start,
+        parts.quote,
+        parts.char_start - lag(parts.char_end, 1, totals.char_end) over w as gap,
+        parts.family is not null and totals.family is not null
+        and parts.family != totals.family as other_family
+    from totals
+    inner join figures as parts
+        on
+            parts.report_id = totals.report_id
+            and parts.sentence_start = totals.sentence_start
+            and parts.char_start > totals.char_start
+    window w as (partition by totals.mention_id order by parts.char_start)
+),
+
+breaks as (
+    select
+        total_mention_id,
+        min(candidates.char_start) as break_at
+    from candidates
+    cross join settings
+    where candidates.other_family or candidates.gap > settings.max_gap
+    group by total_mention_id
+),
+
+parts as (
+    select candidates.*
+    from candidates
+    left join breaks using (total_mention_id)
+    where breaks.break_at is null or candidates.char_start < breaks.break_at
+),
+
+breakdowns as (
+    select
+        parts.total_mention_id,
+        count(*) as n_parts,
+        sum(parts.value) as parts_sum,
+        bool_or(parts.approx) as any_part_approx,
+        list(parts.mention_id order by parts.char_start) as part_mention_ids,
+        string_agg(
+            regexp_replace(parts.quote, marker_pattern.leading_marker, ''), ' + '
+            order by parts.char_start
+        ) as parts_text
+    from parts
+    cross join marker_pattern
+    group by parts.total_mention_id
+),
+
+findings as (
+    select
+        totals.report_id,
+        totals.mention_id,
+        totals.value as total,
+        totals.quote as total_quote,
+        breakdowns.*
+    from totals
+    inner join breakdowns on breakdowns.total_mention_id = totals.mention_id
+    cross join settings
+    where
+        breakdowns.n_parts >= 2
+        and not totals.approx
+        and not breakdowns.any_part_approx
+        and (
+            breakdowns.parts_sum > totals.value
+            or (
+                breakdowns.parts_sum < totals.value
+                and totals.value - breakdowns.parts_sum <= settings.max_shortfall * totals.value
+            )
+        )
+),
+
+final as (
+    select
+        report_id,
+        'parts_vs_total' as check_id,
+        'warning' as severity,
+        case
+            when parts_sum < total then format(
+                'The {} figures listed after “{}” ({}) add up to {}, {} fewer than the stated '
+                || 'total of {}: a category is missing from the list or one of the figures is wrong.',
+                n_parts, total_quote, parts_text, fmt_num(parts_sum), fmt_num(total - parts_sum),
+                fmt_num(total)
+            )
+            else format(
+                'The {} figures listed after “{}” ({}) add up to {}, {} more than the stated '
+                || 'total of {}: unless the categories overlap, one of the figures is wrong.',
+                n_parts, total_quote, parts_text, fmt_num(parts_sum), fmt_num(parts_sum - total),
+                fmt_num(total)
+            )
+        end as message,
+        format('total {}; parts {} = {}', fmt_num(total), parts_text, fmt_num(parts_sum))
+            as figures,
+        list_prepend(mention_id, part_mention_ids) as mention_ids
+    from findings
+)
+
+select * from final

@@ -1,0 +1,103 @@
+-- check_restated_figures: one report giving the same indicator twice, in different sentences, with
+-- different values, where the indicator is a stock stated once (its schools, students, staff,
+-- appointees: single_valued_indicators in pipeline/checks.yml). Activity counts (events, cases,
+-- exams) are left out, since a report lists several of them. Figures with different `scope`, figures
+-- inside a breakdown (after 其中/包括/含 in their sentence: a sub-count such as 其中新聘20名) and
+-- approximate figures are not compared.
+with
+
+observations as (select * from observations),
+
+indicators as (select * from indicators),
+
+single_valued_indicators as (select * from single_valued_indicators),
+
+mention_quotes as (select * from mention_quotes),
+
+report_texts as (select * from report_texts),
+
+part_list_markers as (select * from part_list_markers),
+
+marker_pattern as (
+    select '(' || string_agg(marker, '|') || ')' as pattern
+    from part_list_markers
+),
+
+stocks as (
+    select
+        observations.report_id,
+        observations.mention_id,
+        observations.indicator_id,
+        observations.value,
+        observations.scope,
+        mention_quotes.sentence_start,
+        mention_quotes.char_start,
+        mention_quotes.quote,
+        regexp_matches(
+            substring(
+                report_texts.text,
+                mention_quotes.sentence_start + 1,
+                mention_quotes.char_start - mention_quotes.sentence_start
+            ),
+            marker_pattern.pattern
+        ) as in_breakdown
+    from observations
+    inner join single_valued_indicators using (indicator_id)
+    inner join mention_quotes using (mention_id)
+    inner join report_texts on report_texts.report_id = observations.report_id
+    cross join marker_pattern
+    where not observations.approx
+),
+
+comparable as (
+    select * from stocks where not in_breakdown
+),
+
+pairs as (
+    select
+        earlier.report_id,
+        earlier.indicator_id,
+        earlier.mention_id as first_mention_id,
+        earlier.value as first_value,
+        earlier.quote as first_quote,
+        later.mention_id as second_mention_id,
+        later.value as second_value,
+        later.quote as second_quote,
+        -- one finding per indicator and report: its first disagreeing pair
+        row_number() over (
+            partition by earlier.report_id, earlier.indicator_id
+            order by earlier.char_start, later.char_start
+        ) as pair_rank
+    from comparable as earlier
+    inner join comparable as later
+        on
+            later.report_id = earlier.report_id
+            and later.indicator_id = earlier.indicator_id
+            and later.char_start > earlier.char_start
+            and later.sentence_start != earlier.sentence_start
+            and later.value != earlier.value
+            and later.scope is not distinct from earlier.scope
+),
+
+final as (
+    select
+        pairs.report_id,
+        'restated_differently' as check_id,
+        'warning' as severity,
+        format(
+            'The report gives {} ({}) as {} (“{}”) and later as {} (“{}”): if both count the same '
+            || 'thing, one of them is wrong.',
+            indicators.name_zh, indicators.name_en, fmt_num(pairs.first_value), pairs.first_quote,
+            fmt_num(pairs.second_value), pairs.second_quote
+        ) as message,
+        format(
+            '{} = {} and {}', pairs.indicator_id, fmt_num(pairs.first_value),
+            fmt_num(pairs.second_value)
+        ) as figures,
+        [pairs.first_mention_id, pairs.second_mention_id] as mention_ids
+    from pairs
+    inner join indicators using (indicator_id)
+    where pairs.pair_rank = 1
+)
+
+select * from final

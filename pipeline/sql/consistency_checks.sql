@@ -1,0 +1,46 @@
+-- consistency_checks: one row per finding of every check_* model, with the report's body and year.
+-- `message` is a sentence naming the figures; `mention_ids` are the evidence spans (mentions).
+with
+
+check_parts_vs_total as (select * from check_parts_vs_total),
+
+check_coverage_claims as (select * from check_coverage_claims),
+
+check_rate_range as (select * from check_rate_range),
+
+check_restated_figures as (select * from check_restated_figures),
+
+check_yoy_jumps as (select * from check_yoy_jumps),
+
+reports as (select * from reports),
+
+findings as (
+    select * from check_parts_vs_total
+    union all by name
+    select * from check_coverage_claims
+    union all by name
+    select * from check_rate_range
+    union all by name
+    select * from check_restated_figures
+    union all by name
+    select * from check_yoy_jumps
+),
+
+final as (
+    select
+        findings.check_id || ':' || array_to_string(findings.mention_ids, '+') as finding_id,
+        findings.report_id,
+        reports.body,
+        reports.report_year,
+        findings.check_id,
+        findings.severity,
+        findings.message,
+        findings.figures,
+        findings.mention_ids,
+        reports.source_file
+    from findings
+    inner join reports using (report_id)
+)
+
+select * from final
+order by body nulls last, report_year, severity, check_id, finding_id
