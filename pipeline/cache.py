@@ -75,6 +75,33 @@ def detach_previous(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"detach {_ALIAS}")
 
 
-def record(con: duckdb.DuckDBPyConnection, current: str) -> None:
+def listing(files: list[Path]) -> str:
+    """A digest of the input folder as `make` sees it: every file's path, size and mtime."""
+    h = hashlib.sha256()
+    for path in files:
+        st = path.stat()
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def unchanged(db_path: Path, current: str, files_digest: str) -> bool:
+    """True when the published warehouse was built by this code from exactly these files."""
+    if not db_path.is_file():
+        return False
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            meta = dict(con.execute("select key, value from pipeline_meta").fetchall())
+        finally:
+            con.close()
+    except duckdb.Error:
+        return False
+    return meta.get("fingerprint") == current and meta.get("inputs") == files_digest
+
+
+def record(con: duckdb.DuckDBPyConnection, current: str, files_digest: str) -> None:
     con.execute("create or replace table pipeline_meta (key varchar primary key, value varchar)")
-    con.execute("insert into pipeline_meta values ('fingerprint', ?)", [current])
+    con.execute(
+        "insert into pipeline_meta values ('fingerprint', ?), ('inputs', ?)",
+        [current, files_digest],
+    )

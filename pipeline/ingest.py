@@ -32,6 +32,7 @@ class FileResult:
     mentions: list[dict] = field(default_factory=list)
     text: str | None = None
     reused: bool = False  # mentions are copied from the previous warehouse (same content hash)
+    mention_columns: dict[str, list] | None = None  # the mentions as columns, across processes
     seconds: dict[str, float] = field(default_factory=dict)  # CPU time per stage, for `bench`
 
 

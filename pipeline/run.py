@@ -24,7 +24,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import cache, warehouse
-from pipeline.ingest import FileResult, empty_report, process_bytes
+from pipeline.ingest import MENTION_COLUMNS, FileResult, empty_report, process_bytes
 from pipeline.metadata import split_body
 from pipeline.progress import Progress
 from pipeline.readers import MAX_BYTES
@@ -110,7 +110,11 @@ def _init_worker(keep_off_topic: bool, cached: frozenset[str]) -> None:
 
 def _work(task: tuple[str, str]) -> FileResult:
     path, source_file = task
-    return read_one(Path(path), source_file, _WORKER["keep_off_topic"], _WORKER["cached"])
+    result = read_one(Path(path), source_file, _WORKER["keep_off_topic"], _WORKER["cached"])
+    # columns pickle and load much faster than one dict per figure
+    result.mention_columns = {c: [m[c] for m in result.mentions] for c in MENTION_COLUMNS}
+    result.mentions = []
+    return result
 
 
 def process_files(
@@ -142,13 +146,17 @@ class Loader:
     def __init__(self, con: duckdb.DuckDBPyConnection, seconds: dict[str, float]) -> None:
         self.con, self.seconds = con, seconds
         self.reports: list[dict] = []
-        self.mentions: list[dict] = []
+        self.mentions: dict[str, list] = {c: [] for c in MENTION_COLUMNS}
         self.texts: list[dict] = []
         self.reused: list[str] = []
 
     def add(self, result: FileResult) -> None:
         self.reports.append(result.report)
-        self.mentions.extend(result.mentions)
+        columns = result.mention_columns or {
+            c: [m[c] for m in result.mentions] for c in MENTION_COLUMNS
+        }
+        for c in MENTION_COLUMNS:
+            self.mentions[c].extend(columns[c])
         if result.text is not None:
             self.texts.append({"report_id": result.report["report_id"], "text": result.text})
         if result.reused:
@@ -157,12 +165,13 @@ class Loader:
     def flush(self) -> None:
         t0 = time.perf_counter()
         warehouse.append_frame(self.con, "reports", warehouse.reports_frame(self.reports))
-        warehouse.append_frame(self.con, "mentions", warehouse.mentions_frame(self.mentions))
+        warehouse.append_frame(self.con, "mentions", pd.DataFrame(self.mentions))
         texts = pd.DataFrame(self.texts, columns=["report_id", "text"])
         warehouse.append_frame(self.con, "report_texts", texts)
         if self.reused:
             cache.copy_mentions(self.con, self.reused)
-        self.reports, self.mentions, self.texts, self.reused = [], [], [], []
+        self.reports, self.texts, self.reused = [], [], []
+        self.mentions = {c: [] for c in MENTION_COLUMNS}
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - t0
 
 
@@ -210,7 +219,8 @@ def ingest(
                 message=f"same content as {first}; its figures are loaded once, from {first}",
                 duplicate_of=first,
             )
-            result.mentions, result.text, result.reused = [], None, False
+            result.mentions, result.mention_columns = [], None
+            result.text, result.reused = None, False
         elif result.text is not None:
             first_by_sha[sha] = source_file
         _apply_sources(row, sources.get(rel))
@@ -220,7 +230,6 @@ def ingest(
         elif not row["body"]:
             no_body.append(source_file)
         summary.n_ok += row["status"] == "ok"
-        summary.n_mentions += len(result.mentions)
         summary.n_reused += result.reused
         summary.n_chars += row["n_chars"] or 0
         loader.add(result)
@@ -263,7 +272,7 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
                 cached = cache.attach_previous(con, options.db_path, fingerprint)
             summary = ingest(con, options, cached)
             cache.detach_previous(con)
-            cache.record(con, fingerprint)
+            cache.record(con, fingerprint, inputs_digest(options.raw_dir))
             summary.n_mentions = con.execute("select count(*) from mentions").fetchone()[0]
             for name, step in WAREHOUSE_STEPS:
                 t0 = time.perf_counter()
@@ -279,6 +288,12 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
     return summary
 
 
+def inputs_digest(raw_dir: Path) -> str:
+    """Every input the warehouse depends on: report files and the user's control files."""
+    controls = [raw_dir / name for name in sorted(CONTROL_FILES) if (raw_dir / name).is_file()]
+    return cache.listing(list_inputs(raw_dir) + controls)
+
+
 def run_exports(options: RunOptions, steps: Iterable[tuple[str, Callable]] | None = None) -> None:
     for _name, export in steps if steps is not None else EXPORT_STEPS:
         export(options.db_path, options)
@@ -291,6 +306,16 @@ def run(options: RunOptions) -> int:
         return 2
     try:
         with warehouse.run_lock(options.db_path):
+            fingerprint = cache.fingerprint(options.keep_off_topic)
+            if not options.full and cache.unchanged(
+                options.db_path, fingerprint, inputs_digest(options.raw_dir)
+            ):
+                if not options.quiet:
+                    log(
+                        f"nothing changed in {options.raw_dir} since the last run; kept {options.db_path}"
+                    )
+                run_exports(options)
+                return 0
             summary = build_warehouse(options)
             if options.export_parquet is not None:
                 warehouse.export_parquet(options.db_path, options.export_parquet)
