@@ -1,31 +1,91 @@
 """Read any supported report file into a Document; one module per format.
 
+The format is sniffed from the bytes, not trusted from the suffix: an .html page saved as .txt, a
+PDF without its suffix, a ".doc" that is really a web page are all read for what they are.
 Every reader hands the same kind of decoded text to the same extractor, so char offsets always
 refer to `Document.text`. A file that cannot be read raises ReadError with a status and a reason.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pipeline.readers.text import ReadError, decode_bytes
+from pipeline.readers.text import ReadError, decode_bytes, normalise_newlines
 from pipeline.records import Document
 
 MAX_BYTES = 50 * 1024 * 1024  # a real report is < 5 MB even as PDF; beyond this is not a report
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+FORMATS = ("txt", "html", "pdf", "docx")  # what is read; anything else gets unsupported_format
+_SIGNATURES = (  # (magic bytes at the start, format)
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole2"),
+    (b"{\\rtf", "rtf"),
+    (b"\x89PNG", "image"),
+    (b"\xff\xd8\xff", "image"),
+    (b"GIF8", "image"),
+    (b"II*\x00", "image"),
+    (b"MM\x00*", "image"),
+)
+_UNSUPPORTED = {
+    "ole2": "a legacy Word 97-2003 .doc (or .wps/.xls) file, which cannot be read without "
+    "LibreOffice; open it in Word or WPS and save it as .docx",
+    "rtf": "an RTF document; open it in Word or WPS and save it as .docx",
+    "image": "an image; OCR is not supported, find a text version of the report",
+}
+
+
+def detect_format(data: bytes, suffix: str) -> str:
+    """What the bytes are: txt, html, pdf, docx (any zip), or ole2 / rtf / image (unsupported)."""
+    suffix = suffix.lower()
+    if b"%PDF-" in data[:1024]:
+        return "pdf"
+    for magic, kind in _SIGNATURES:
+        if data.startswith(magic):
+            return "docx" if kind == "zip" else kind
+    from pipeline.readers.html import looks_like_html
+
+    if looks_like_html(data, suffix):
+        return "html"
+    if suffix in (".pdf", ".docx") and data.strip():
+        return suffix[1:]  # damaged: the reader says so
+    return "txt"
+
+
+def _clean(text: str) -> str:
+    """Control characters a PDF or Word file may carry are not text."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", normalise_newlines(text))
 
 
 def read_bytes(data: bytes, suffix: str) -> Document:
-    """Turn a file's bytes into a Document, dispatching on its suffix."""
-    suffix = suffix.lower()
+    """Turn a file's bytes into a Document, dispatching on what the bytes are."""
     if len(data) > MAX_BYTES:
         raise ReadError(
             "too_large", f"{len(data) / 1e6:.0f} MB is over the {MAX_BYTES // 2**20} MB limit"
         )
-    if suffix in TEXT_SUFFIXES:
+    kind = detect_format(data, suffix)
+    if kind in _UNSUPPORTED:
+        raise ReadError("unsupported_format", f"this is {_UNSUPPORTED[kind]}")
+    if kind == "txt":
         text, encoding = decode_bytes(data)
         return Document(text=text, encoding=encoding)
-    raise ReadError("unsupported_format", f"'{suffix}' files are not read (supported: .txt)")
+    if kind == "html":
+        from pipeline.readers.html import read_html
+
+        text, encoding, header = read_html(data)
+        doc = Document(text=_clean(text), encoding=encoding, header=header)
+    elif kind == "pdf":
+        from pipeline.readers.pdf import read_pdf
+
+        doc = Document(text=_clean(read_pdf(data)))
+    else:
+        from pipeline.readers.docx import read_docx
+
+        doc = Document(text=_clean(read_docx(data)))
+    if not doc.text.strip():
+        raise ReadError("empty", f"the {kind} file holds no text")
+    return doc
 
 
 def read_file(path: Path) -> tuple[bytes, Document]:
@@ -42,4 +102,4 @@ def read_file(path: Path) -> tuple[bytes, Document]:
     return data, read_bytes(data, path.suffix)
 
 
-__all__ = ["ReadError", "read_bytes", "read_file", "MAX_BYTES"]
+__all__ = ["ReadError", "read_bytes", "read_file", "detect_format", "MAX_BYTES", "FORMATS"]

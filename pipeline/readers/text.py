@@ -1,9 +1,12 @@
-"""Bytes -> text for .txt files: UTF-8 (with or without BOM), UTF-16, GB18030/GBK."""
+"""Bytes -> text for .txt files: UTF-8 (with or without BOM), UTF-16, GB18030/GBK, or a mix of
+UTF-8 and GBK lines (a file pieced together from two sources)."""
 
 from __future__ import annotations
 
 import codecs
 import re
+
+_CJK_RE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]")
 
 
 class ReadError(Exception):
@@ -66,17 +69,43 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             pass
     if b"\x00" in data[:20000]:
         raise ReadError("binary", "binary content (NUL bytes), not a text report")
+    try:
+        return _checked(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return _checked(mixed, "mixed utf-8 and gb18030")
+    try:
+        return _checked(data.decode("gb18030"), "gb18030")
+    except UnicodeDecodeError:
+        pass
+    # A few stray bytes (a file cut mid-character, a pasted fragment): keep the text, say so.
     for encoding in ("utf-8", "gb18030"):
-        try:
-            return _checked(data.decode(encoding), encoding)
-        except UnicodeDecodeError:
-            continue
-    # Mixed encodings: mostly UTF-8 with a few foreign bytes. Keep the text, say so.
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
-    if bad <= 0.01 * len(text):
-        return _checked(text, "utf-8 (with replacements)")
+        text = data.decode(encoding, errors="replace")
+        if text.count("\ufffd") <= 0.01 * len(text):
+            return _checked(text, f"{encoding} (with replacements)")
     raise ReadError("undecodable", "not decodable as UTF-8, UTF-16 or GB18030 text")
+
+
+def _decode_mixed(data: bytes) -> str | None:
+    """A file pieced together from a UTF-8 and a GBK source decodes line by line, each line in
+    its own encoding. None when no line is UTF-8 Chinese (then the file is simply GBK)."""
+    lines = data.split(b"\n")
+    utf8_lines = 0
+    decoded: list[str] = []
+    for raw in lines:
+        try:
+            line = raw.decode("utf-8")
+            if _CJK_RE.search(line):
+                utf8_lines += 1
+        except UnicodeDecodeError:
+            line = raw.decode("gb18030", errors="replace")
+        decoded.append(line)
+    if utf8_lines == 0:
+        return None
+    text = "\n".join(decoded)
+    return text if text.count("\ufffd") <= 0.01 * len(text) else None
 
 
 def _checked(text: str, encoding: str) -> tuple[str, str]:
