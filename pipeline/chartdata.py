@@ -1,0 +1,206 @@
+"""The data behind each chart, read from the warehouse, with its evidence.
+
+Both the PNG export (figures.py) and the notebooks call these functions and hand the frame to the
+chart function in charts.py, so a notebook shows exactly the figures a PNG was drawn from, next to
+the sentence each figure was read from. Every function copes with a missing or empty table (an
+older warehouse, or a corpus with no such figures): it returns an empty frame with the columns.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+TREND_COLUMNS = [
+    "body", "report_year", "indicator_id", "name_zh", "unit", "kind", "value", "approx",
+    "raw_text", "context", "source_file", "title", "report_id", "ord",
+]  # fmt: skip
+YOY_COLUMNS = [
+    "body", "indicator_id", "name_zh", "unit", "year_from", "year_to", "value_from", "value_to",
+    "abs_change", "pct_change", "years_between", "raw_from", "raw_to", "context_from",
+    "context_to", "source_from", "source_to", "title_from", "title_to", "ord",
+]  # fmt: skip
+COVERAGE_COLUMNS = [
+    "body", "report_year", "rate_id", "name_zh", "unit", "numerator_name", "denominator_name",
+    "numerator", "denominator", "value", "numerator_context", "denominator_context",
+    "source_file", "title",
+]  # fmt: skip
+CHECK_COLUMNS = [
+    "report_id", "body", "report_year", "check_id", "severity", "message", "figures",
+    "evidence", "source_file", "title",
+]  # fmt: skip
+REPORT_COLUMNS = [
+    "report_id", "source_file", "body", "report_year", "title", "status", "n_mentions",
+    "n_indicators",
+]  # fmt: skip
+
+
+def connect(db_path: str) -> duckdb.DuckDBPyConnection:
+    """Read-only: charts and notebooks never change the warehouse."""
+    return duckdb.connect(str(db_path), read_only=True)
+
+
+def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    found = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'"
+        ).fetchall()
+    }
+    return set(names) <= found
+
+
+def _query(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list, columns: list[str]
+) -> pd.DataFrame:
+    frame = con.execute(sql, params).df()
+    return frame[columns] if not frame.empty else pd.DataFrame(columns=columns)
+
+
+# catalog order of the indicators (the order of rows in the catalog file), used to sort panels
+_INDICATORS = "(select *, row_number() over () as ord from indicators)"
+
+
+def trend_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.DataFrame:
+    """indicator_panel rows (one per body, year, indicator) with names, evidence and source."""
+    if not has_tables(con, "indicator_panel", "indicators"):
+        return pd.DataFrame(columns=TREND_COLUMNS)
+    sql = f"""
+        select p.body, p.report_year, p.indicator_id,
+               coalesce(i.name_zh, p.indicator_id) as name_zh,
+               coalesce(i.unit, p.unit) as unit, i.kind, p.value, p.approx, m.raw_text,
+               m.context, r.source_file, r.title, p.report_id, coalesce(i.ord, 1e9) as ord
+        from indicator_panel p
+        left join {_INDICATORS} i using (indicator_id)
+        left join mentions m on m.mention_id = p.mention_id
+        left join reports r on r.report_id = p.report_id
+        where p.body is not null and p.value is not null and (? is null or p.body = ?)
+        order by p.body, ord, p.indicator_id, p.report_year
+    """
+    return _query(con, sql, [body, body], TREND_COLUMNS)
+
+
+def bodies_with_years(con: duckdb.DuckDBPyConnection, min_years: int = 2) -> list[str]:
+    """Bodies whose panel has figures for at least `min_years` report years, by name."""
+    if not has_tables(con, "indicator_panel"):
+        return []
+    rows = con.execute(
+        """select body from indicator_panel where body is not null and value is not null
+           group by body having count(distinct report_year) >= ? order by body""",
+        [min_years],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def yoy_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.DataFrame:
+    """yoy_change rows with indicator names and both sentences (from and to)."""
+    if not has_tables(con, "yoy_change", "indicators"):
+        return pd.DataFrame(columns=YOY_COLUMNS)
+    sql = f"""
+        select y.body, y.indicator_id, coalesce(i.name_zh, y.indicator_id) as name_zh, i.unit,
+               y.year_from, y.year_to, y.value_from, y.value_to, y.abs_change, y.pct_change,
+               y.years_between, mf.raw_text as raw_from, mt.raw_text as raw_to,
+               mf.context as context_from, mt.context as context_to,
+               rf.source_file as source_from, rt.source_file as source_to,
+               rf.title as title_from, rt.title as title_to,
+               coalesce(i.ord, 1e9) as ord
+        from yoy_change y
+        left join {_INDICATORS} i using (indicator_id)
+        left join mentions mf on mf.mention_id = y.mention_id_from
+        left join mentions mt on mt.mention_id = y.mention_id_to
+        left join reports rf on rf.report_id = mf.report_id
+        left join reports rt on rt.report_id = mt.report_id
+        where y.body is not null and (? is null or y.body = ?)
+        order by y.body, ord, y.indicator_id, y.year_from
+    """
+    return _query(con, sql, [body, body], YOY_COLUMNS)
+
+
+def yoy_sources(frame: pd.DataFrame) -> pd.DataFrame:
+    """The reports a yoy frame was read from, as rows (body, report_year, title, source_file)."""
+    parts = [
+        frame[["body", *cols]].set_axis(["body", "report_year", "title", "source_file"], axis=1)
+        for cols in (
+            ("year_from", "title_from", "source_from"),
+            ("year_to", "title_to", "source_to"),
+        )
+    ]
+    return pd.concat(parts).dropna(subset=["source_file"]).drop_duplicates()
+
+
+def coverage_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """coverage_rates rows with the names of numerator and denominator and both sentences."""
+    if not has_tables(con, "coverage_rates", "indicators"):
+        return pd.DataFrame(columns=COVERAGE_COLUMNS)
+    sql = """
+        select c.body, c.report_year, c.rate_id, coalesce(c.name_zh, c.rate_id) as name_zh,
+               c.unit, coalesce(n.name_zh, c.numerator_id) as numerator_name,
+               coalesce(d.name_zh, c.denominator_id) as denominator_name,
+               c.numerator, c.denominator, c.value,
+               mn.context as numerator_context, md.context as denominator_context,
+               r.source_file, r.title
+        from coverage_rates c
+        left join indicators n on n.indicator_id = c.numerator_id
+        left join indicators d on d.indicator_id = c.denominator_id
+        left join mentions mn on mn.mention_id = c.numerator_mention_id
+        left join mentions md on md.mention_id = c.denominator_mention_id
+        left join reports r on r.report_id = coalesce(mn.report_id, md.report_id)
+        where c.value is not null
+        order by c.rate_id, c.body, c.report_year
+    """
+    return _query(con, sql, [], COVERAGE_COLUMNS)
+
+
+def reports_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """One row per report read: how many figures it gave and how many matched an indicator."""
+    indicators = (
+        "(select report_id, count(distinct indicator_id) as n from observations group by 1)"
+        if has_tables(con, "observations")
+        else "(select null::varchar as report_id, 0 as n where false)"
+    )
+    sql = f"""
+        select r.report_id, r.source_file, r.body, r.report_year, r.title, r.status,
+               coalesce(m.n, 0) as n_mentions, coalesce(o.n, 0) as n_indicators
+        from reports r
+        left join (select report_id, count(*) as n from mentions group by 1) m using (report_id)
+        left join {indicators} o using (report_id)
+        order by r.body nulls last, r.report_year, r.source_file
+    """
+    return _query(con, sql, [], REPORT_COLUMNS)
+
+
+def checks_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """consistency_checks findings, each with the sentences of the figures it names."""
+    if not has_tables(con, "consistency_checks"):
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    frame = con.execute(
+        """select c.*, r.source_file, r.title from consistency_checks c
+           left join reports r using (report_id)
+           order by c.body nulls last, c.report_year, c.check_id, c.message"""
+    ).df()
+    if frame.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    ids = frame["mention_ids"].map(_as_list)
+    wanted = sorted({i for group in ids for i in group})
+    contexts = dict(
+        con.execute(
+            "select mention_id, raw_text || '：' || coalesce(context, '') from mentions "
+            "where mention_id in (select unnest(?::varchar[]))",
+            [wanted],
+        ).fetchall()
+    )
+    frame["evidence"] = ["\n".join(contexts[i] for i in group if i in contexts) for group in ids]
+    frame["figures"] = frame["figures"].map(lambda f: ", ".join(map(str, _as_list(f))))
+    return frame[CHECK_COLUMNS]
+
+
+def _as_list(value: object) -> list[str]:
+    """mention_ids / figures may be stored as a list or as comma-separated text."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.strip("[]").split(",") if part.strip()]
+    try:
+        return [str(v) for v in value]  # list, tuple, numpy array
+    except TypeError:
+        return [] if pd.isna(value) else [str(value)]
