@@ -27,7 +27,7 @@ _HEADER_BODY_RE = re.compile(
 _DATE_RE = re.compile(r"(20[0-9]{2})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})")
 _HEADER_DATE_RE = re.compile(
     r"(?:发布日期|发布时间|发文时间|成文日期|生效日期|日期)\s*[:：]?\s*\|?\s*"
-    r"(20[0-9]{2}\s*-\s*[0-9]{1,2}\s*-\s*[0-9]{1,2})"
+    r"(20[0-9]{2}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2})"
 )
 _BODY_NAME_RE = re.compile(rf"(?:中共)?[{_CJK}·]{{1,24}}?{DEPT_RE}")
 _OPENING_SUBJECT_RE = re.compile(
@@ -111,13 +111,18 @@ def _expand(name: str) -> str:
     return name
 
 
+# Level characters that are part of an ordinary word, not a place: 城市管理局, 市场监管局, 乡村振兴局.
+_WORDS_AFTER = ("市场", "市政", "市容", "乡村", "区域", "县域", "镇街")
+_WORDS_BEFORE = ("城市", "社区", "街区", "城乡")
+
+
+def _in_word(name: str, i: int) -> bool:
+    return name[i : i + 2] in _WORDS_AFTER or name[max(0, i - 1) : i + 1] in _WORDS_BEFORE
+
+
 def split_body(name: str) -> tuple[str | None, str | None]:
     """'重庆市南川区卫生健康委员会' -> ('南川区', '卫生健康委员会'); '澧浦镇' -> ('澧浦镇', '人民政府')."""
-    cuts = [
-        i + 1
-        for i, ch in enumerate(name)
-        if ch in LEVELS and not (ch == "市" and name[i + 1 : i + 2] == "场")
-    ]
+    cuts = [i + 1 for i, ch in enumerate(name) if ch in LEVELS and not _in_word(name, i)]
     cuts += [m.end() for m in re.finditer("街道", name)]
     if not cuts:
         return None, name or None
