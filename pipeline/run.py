@@ -294,9 +294,17 @@ def inputs_digest(raw_dir: Path) -> str:
     return cache.listing(list_inputs(raw_dir) + controls)
 
 
-def run_exports(options: RunOptions, steps: Iterable[tuple[str, Callable]] | None = None) -> None:
-    for _name, export in steps if steps is not None else EXPORT_STEPS:
-        export(options.db_path, options)
+def run_exports(options: RunOptions, steps: Iterable[tuple[str, Callable]] | None = None) -> bool:
+    """Run the export steps; one that fails is reported in one line and the others still run
+    (the warehouse is already published). Returns False if any failed."""
+    ok = True
+    for name, export in steps if steps is not None else EXPORT_STEPS:
+        try:
+            export(options.db_path, options)
+        except Exception as exc:
+            log(f"error: export step '{name}' failed: {type(exc).__name__}: {exc}")
+            ok = False
+    return ok
 
 
 def run(options: RunOptions) -> int:
@@ -314,12 +322,11 @@ def run(options: RunOptions) -> int:
                     log(
                         f"nothing changed in {options.raw_dir} since the last run; kept {options.db_path}"
                     )
-                run_exports(options)
-                return 0
+                return 0 if run_exports(options) else 4
             summary = build_warehouse(options)
             if options.export_parquet is not None:
                 warehouse.export_parquet(options.db_path, options.export_parquet)
-            run_exports(options)
+            exports_ok = run_exports(options)
     except warehouse.WarehouseBusy as exc:
         log(f"error: {exc}")
         return 3
@@ -332,4 +339,12 @@ def run(options: RunOptions) -> int:
     if summary.n_ok == 0:
         log("error: no report could be read")
         return 1
-    return 0
+    return 0 if exports_ok else 4
+
+
+# Charts, then notebooks, after every other export (they read what the others publish).
+from pipeline import figures as _figures  # noqa: E402
+from pipeline import notebooks as _notebooks  # noqa: E402
+
+EXPORT_STEPS.append(("figures", _figures.export_figures))
+EXPORT_STEPS.append(("notebooks", _notebooks.export_notebooks))
