@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline import cache, warehouse
+from pipeline import cache, panel, warehouse
 from pipeline.ingest import MENTION_COLUMNS, FileResult, empty_report, process_bytes
 from pipeline.metadata import split_body
 from pipeline.progress import Progress
@@ -255,6 +255,9 @@ def ingest(
 WAREHOUSE_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunOptions], None]]] = []
 # Steps that read the published warehouse and write files next to it.
 EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = []
+
+WAREHOUSE_STEPS.append(("indicators", panel.build_indicator_tables))
+EXPORT_STEPS.append(("indicator_panel_csv", panel.export_panel_csv))
 
 
 def build_warehouse(options: RunOptions) -> IngestSummary:

@@ -1,0 +1,259 @@
+"""Mentions -> canonical indicators: the `indicators`, `observations` and `indicator_panel` tables.
+
+How a mention is matched (the vocabulary is data, in indicators.yml):
+1. Cut the sentence into clauses at ，；：。 and each clause into items at 、. The number's *own
+   span* is its item plus the neighbouring items that hold no other figure ("参考率、通过率和优秀率
+   100%" keeps its rate words; "法治副校长176名、交通安全副校长78名" gives 78 only its own noun).
+2. Every indicator whose units fit the figure looks for its cues in the own span, before the
+   number (聘请法治校委176名) or after it (聘请176名法治校委); the cue nearest to the number wins.
+3. Topic words (law / education) must be stated in the own span, else in the figure-free clauses
+   before it ("开展习近平法治思想七进活动,累计开展学习宣传教育200余场次"); vetoes exclude what
+   the scope notes exclude (督查 is not an inspection, 中心组学习 is not law study).
+4. A clause that says only a verb and a number ("全年累计开展20余次") takes its noun from the
+   clause before it. A training/lecture given to the body's own officials is law study, not
+   public legal education.
+panel.py turns the matches into the observations and indicator_panel tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline.catalog import GAP, Catalog, Indicator, load_catalog
+
+MAJOR = set("，,；;：:。！？!?\n")  # clause boundaries
+MINOR = "、"  # list items inside a clause
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    before: str  # own span text before the number
+    after: str  # own span text after the figure
+    inherited: tuple[str, ...]  # figure-free clauses before the number's clause, nearest first
+    sentence_before: str  # the whole sentence up to the number
+
+    @property
+    def own(self) -> str:
+        return self.before + " " + self.after
+
+
+@dataclass(frozen=True, order=True)
+class Hit:
+    """A cue found near a figure; hits compare by distance to the number, then cue length."""
+
+    distance: int
+    neg_length: int
+    cue: str = field(compare=False)
+    scope: str = field(compare=False)  # the text that qualifies the counted noun
+    scope_after: bool = field(compare=False)  # that text stands after the number
+    region: str = field(compare=False)  # the items from the cue to the number (for vetoes)
+
+
+@dataclass(frozen=True)
+class Match:
+    indicator_id: str
+    cue: str
+    scope: str | None
+
+
+def _has_figure(lo: int, hi: int, figures: list[tuple[int, int]]) -> bool:
+    return any(s < hi and e > lo for s, e in figures)
+
+
+def surroundings(
+    sentence: str, start: int, end: int, figures: list[tuple[int, int]]
+) -> Surroundings:
+    """The text around the figure sentence[start:end]; `figures` are all figures of the sentence."""
+    others = [(s, e) for s, e in figures if (s, e) != (start, end)]
+    cs = max((i + 1 for i in range(start) if sentence[i] in MAJOR), default=0)
+    ce = next((i for i in range(end, len(sentence)) if sentence[i] in MAJOR), len(sentence))
+    # before: back to a figure in the own item, else over figure-free items to the clause start
+    item_start = max(sentence.rfind(MINOR, cs, start) + 1, cs)
+    prev_in_item = [e for s, e in others if item_start <= s and e <= start]
+    if prev_in_item:
+        b = max(prev_in_item)
+    else:
+        b = item_start
+        while b > cs:
+            prev = max(sentence.rfind(MINOR, cs, b - 1) + 1, cs)
+            if _has_figure(prev, b - 1, others):
+                break
+            b = prev
+    # after: to the end of the own item, then over figure-free items to the clause end
+    a = sentence.find(MINOR, end, ce)
+    a = ce if a < 0 else a
+    while a < ce:
+        nxt = sentence.find(MINOR, a + 1, ce)
+        nxt = ce if nxt < 0 else nxt
+        if _has_figure(a + 1, nxt, others):
+            break
+        a = nxt
+    inherited: list[str] = []
+    pos = cs - 1
+    while pos > 0:
+        lo = max((i + 1 for i in range(pos) if sentence[i] in MAJOR), default=0)
+        if _has_figure(lo, pos, others):
+            break
+        inherited.append(sentence[lo:pos])
+        pos = lo - 1
+    return Surroundings(sentence[b:start], sentence[end:a], tuple(inherited), sentence[:start])
+
+
+class Matcher:
+    """Decides the indicator of one figure from its surroundings, using the catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.indicators = catalog.indicators
+        self.by_id = catalog.by_id()
+        self.cues = {ind.id: ind.cue_patterns() for ind in self.indicators}
+        v = catalog.vocab
+        self.law = _alternation(v["law"])
+        self.not_law = _alternation(v["not_law"])
+        self.education = _alternation(v["education"])
+        self.internal = _alternation(v["internal"])
+        self.public = _alternation(v["public"])
+        self.internal_cues = set(v["internal_cues"])
+        self.fillers = re.compile(f"(?:{_alternation(v['fillers']).pattern}|\\s)*")
+        self.verbs = _alternation((*v["verbs"], *v["fillers"]))
+        self.inner_verbs = _alternation([w for w in v["verbs"] if len(w) > 1])
+        self.any_cue = _alternation(
+            [part for ind in self.indicators for cue in ind.phrasings for part in cue.split(GAP)]
+        )
+
+    # -- topic words -------------------------------------------------------------------------
+    def names_law(self, text: str) -> bool:
+        return bool(self.law.search(self.not_law.sub("〇", text)))
+
+    def _topic_ok(self, ind: Indicator, sur: Surroundings) -> bool:
+        if ind.topic_from == "sentence":
+            texts = [sur.sentence_before + sur.after]
+        else:
+            texts = [sur.own, *sur.inherited]
+        for topic in ind.needs:
+            test = self.names_law if topic == "law" else self.education.search
+            if not any(test(t) for t in texts):
+                return False
+        return True
+
+    # -- cues ---------------------------------------------------------------------------------
+    def _nearest_cue(self, ind: Indicator, sur: Surroundings) -> Hit | None:
+        """The cue of `ind` nearest to the number, before or after it."""
+        best: Hit | None = None
+        for cue, pattern, where in self.cues[ind.id]:
+            hits = list(pattern.finditer(sur.before)) if where != "after" else []
+            if hits:
+                m = hits[-1]
+                gap = sur.before[m.end() :]
+                if not ind.adjacent or self.fillers.fullmatch(gap):
+                    # veto region: the items from the cue's item to the number's item
+                    region = sur.before[sur.before.rfind(MINOR, 0, m.start()) + 1 :]
+                    region += sur.after.split(MINOR)[0]
+                    qualifier = sur.before[: self._phrase_start(ind, sur.before, m)]
+                    hit = Hit(len(gap), -len(cue), cue, qualifier or gap, not qualifier, region)
+                    best = hit if best is None or hit < best else best
+            if where != "before" and (m := pattern.search(sur.after)):
+                gap = sur.after[: m.start()]
+                if not ind.adjacent or self.fillers.fullmatch(gap):
+                    end = sur.after.find(MINOR, m.end())
+                    region = sur.before.split(MINOR)[-1] + sur.after[: None if end < 0 else end]
+                    hit = Hit(len(gap), -len(cue), cue, gap or sur.before, bool(gap), region)
+                    best = hit if best is None or hit < best else best
+        return best
+
+    def _phrase_start(self, ind: Indicator, text: str, hit: re.Match[str]) -> int:
+        """Start of the run of this indicator's cues ending in `hit` (持证+执法人员, 行政诉讼+诉讼案件),
+        so the scope is what qualifies the whole phrase."""
+        start = hit.start()
+        spans = sorted(
+            (m.start(), m.end()) for _, p, w in self.cues[ind.id] if w != "after"
+            for m in p.finditer(text[: hit.end()])
+        )  # fmt: skip
+        for s, e in reversed(spans):
+            if s < start <= e:
+                start = s
+        return start
+
+    def _vetoed(self, ind: Indicator, region: str, cue: str) -> bool:
+        if ind.veto_unless_law and self.names_law(cue.replace(GAP, "") + region):
+            return False
+        return any(word in region for word in ind.veto)
+
+    def _candidates(self, unit: str | None, sur: Surroundings) -> list[tuple[Hit, int, str]]:
+        found = []
+        for order, ind in enumerate(self.indicators):
+            if unit not in ind.units:
+                continue
+            hit = self._nearest_cue(ind, sur)
+            if (
+                hit is None
+                or self._vetoed(ind, hit.region, hit.cue)
+                or not self._topic_ok(ind, sur)
+            ):
+                continue
+            found.append((hit, order, ind.id))
+        return sorted(found)
+
+    def match(self, unit: str | None, sur: Surroundings) -> Match | None:
+        found = self._candidates(unit, sur)
+        if not found and self._is_thin(sur) and sur.inherited:
+            # "坚持…开展习近平法治思想专题集中学习,全年累计开展20余次": the noun is one clause back
+            sur = Surroundings(sur.inherited[0], "", sur.inherited[1:], sur.sentence_before)
+            found = self._candidates(unit, sur)
+        if not found:
+            return None
+        hit, _, ind_id = found[0]
+        if ind_id == "legal_education_events" and self._is_internal(hit.cue, sur):
+            study = self.by_id["law_study_sessions"]
+            if unit in study.units and not self._vetoed(study, hit.region, hit.cue):
+                ind_id = study.id
+        return Match(ind_id, hit.cue, self.clean_scope(hit.scope, after=hit.scope_after))
+
+    def _is_thin(self, sur: Surroundings) -> bool:
+        """The own span names nothing: only verbs, time words and fillers."""
+        rest = self.verbs.sub("", sur.own)
+        return not self.any_cue.search(sur.own) and not re.search(r"[\u4e00-\u9fff]", rest)
+
+    def _is_internal(self, cue: str, sur: Surroundings) -> bool:
+        """A 培训/讲座/讲堂 for the body's own officials (全警, 党委, 邀请 an expert), no public."""
+        return (
+            any(word in cue for word in self.internal_cues)
+            and bool(self.internal.search(sur.own))
+            and not self.public.search(sur.own)
+        )
+
+    def clean_scope(self, text: str, after: bool = False) -> str | None:
+        """The qualifying noun phrase: no verbs or fillers at its ends. Before the number it is what
+        follows the last verb ("联合…部门开展校外培训机构" -> 校外培训机构); after the number,
+        what precedes the first verb ("23名局机关干部取得行政执法证" -> 局机关干部)."""
+        text = re.sub(r"[\s、“”\"'《》（）()【】·\-—:：]+", " ", text)
+        # other rate words (参考率和合格率均达到100%) and years are not qualifiers
+        text = re.sub(r"[\u4e00-\u9fff]{0,3}率|(?:19|20)[0-9]{2}年?度?", " ", text).strip()
+        edges = re.compile(rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$")
+        text = edges.sub("", text)
+        inner = list(self.inner_verbs.finditer(text))
+        if inner and after:
+            text = edges.sub("", text[: inner[0].start()])
+        elif inner and inner[-1].end() < len(text):
+            text = edges.sub("", text[inner[-1].end() :])
+        return text[-40:] or None
+
+
+def _alternation(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(w) for w in words) if words else r"(?!)")
+
+
+@lru_cache(maxsize=2)
+def default_matcher() -> Matcher:
+    return Matcher(load_catalog())
+
+
+def match_sentence(
+    matcher: Matcher, sentence: str, figures: list[tuple[int, int, str | None]]
+) -> list[Match | None]:
+    """Match every figure (start, end, unit) of one sentence; offsets relative to the sentence."""
+    spans = [(s, e) for s, e, _ in figures]
+    return [matcher.match(u, surroundings(sentence, s, e, spans)) for s, e, u in figures]

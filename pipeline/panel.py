@@ -1,0 +1,296 @@
+"""The indicator tables: `indicators` (the catalog), `observations` (every matched figure) and
+`indicator_panel` (one value per body, report_year and indicator), plus the CSV export.
+
+Choosing the panel's value for a (body, report_year, indicator) cell, in this order:
+1. only reports whose status is 'ok' and whose body and report_year are known take part;
+2. if several reports give the same body and year, the one with the most observations (the
+   fuller report) supplies the cell, ties broken by file name;
+3. inside that report, restatements of a figure count once; for a rate, an observation whose
+   scope is the whole body wins over one whose scope names a part of it (区政府负责人 over
+   区级部门和镇街负责人, see vocab.subscope in indicators.yml); otherwise the first statement
+   wins (for counts the first is the headline figure; the scope of a count names what kind of
+   event it is, not a part of the body).
+Every observation keeps `panel_rule`, a sentence saying why it is or is not the panel's value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from pipeline.catalog import Catalog
+from pipeline.indicators import Matcher, default_matcher, match_sentence
+
+PANEL_CSV = "indicator_panel.csv"
+DDL = """
+create or replace table indicators (
+    indicator_id varchar primary key,
+    name_zh      varchar not null,
+    name_en      varchar not null,
+    unit         varchar not null,
+    kind         varchar not null,
+    description  varchar not null,
+    units        varchar,
+    phrasings    varchar
+);
+create or replace table observations (
+    observation_id varchar primary key,
+    report_id      varchar not null,
+    indicator_id   varchar not null,
+    value          double not null,
+    unit           varchar,
+    approx         boolean not null,
+    mention_id     varchar not null,
+    body           varchar,
+    report_year    integer,
+    scope          varchar,
+    in_panel       boolean not null,
+    panel_rule     varchar not null,
+    reviewed       boolean not null,
+    cue            varchar,
+    char_start     integer
+);
+create or replace table indicator_panel (
+    body           varchar not null,
+    report_year    integer not null,
+    indicator_id   varchar not null,
+    value          double not null,
+    unit           varchar,
+    approx         boolean not null,
+    mention_id     varchar not null,
+    report_id      varchar not null,
+    observation_id varchar not null,
+    n_observations integer not null,
+    panel_rule     varchar not null,
+    context        varchar,
+    primary key (body, report_year, indicator_id)
+);
+"""
+OBS_COLUMNS = [
+    "observation_id", "report_id", "indicator_id", "value", "unit", "approx", "mention_id",
+    "body", "report_year", "scope", "in_panel", "panel_rule", "reviewed", "cue", "char_start",
+]  # fmt: skip
+PANEL_COLUMNS = [
+    "body", "report_year", "indicator_id", "value", "unit", "approx", "mention_id", "report_id",
+    "observation_id", "n_observations", "panel_rule", "context",
+]  # fmt: skip
+MENTIONS_SQL = """
+    select m.mention_id, m.report_id, m.value, m.unit, m.approx, m.char_start, m.char_end,
+           m.context, m.sentence_start, r.body, r.report_year, r.status, r.source_file
+    from mentions m join reports r using (report_id)
+    order by m.report_id, m.char_start
+"""
+
+
+def catalog_frame(catalog: Catalog) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "indicator_id": ind.id,
+                "name_zh": ind.name_zh,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "kind": ind.kind,
+                "description": ind.description,
+                "units": " / ".join(u or "(none)" for u in sorted(ind.units, key=str)),
+                "phrasings": " / ".join(ind.phrasings),
+            }  # fmt: skip
+            for ind in catalog.indicators
+        ]
+    )
+
+
+def sentence_groups(mentions: pd.DataFrame) -> dict[tuple, list[int]]:
+    """Row positions of the mentions of each sentence (report_id, sentence_start)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, key in enumerate(zip(mentions["report_id"], mentions["sentence_start"], strict=True)):
+        groups.setdefault(key, []).append(i)
+    return groups
+
+
+def match_all(mentions: pd.DataFrame, matcher: Matcher) -> dict[int, object]:
+    """Row position -> Match for every mention that names an indicator."""
+    found = {}
+    starts, ends = mentions["char_start"].tolist(), mentions["char_end"].tolist()
+    units, contexts = mentions["unit"].tolist(), mentions["context"].tolist()
+    for (_, s_start), rows in sentence_groups(mentions).items():
+        sentence = contexts[rows[0]] if isinstance(contexts[rows[0]], str) else ""
+        base = 0 if pd.isna(s_start) else int(s_start)
+        figures = [(starts[i] - base, ends[i] - base, _unit(units[i])) for i in rows]
+        if any(s < 0 or e > len(sentence) for s, e, _ in figures):
+            continue  # offsets outside the stored sentence: nothing to read
+        for i, m in zip(rows, match_sentence(matcher, sentence, figures), strict=True):
+            if m is not None:
+                found[i] = m
+    return found
+
+
+def _unit(u: object) -> str | None:
+    return u if isinstance(u, str) else None
+
+
+def build_observations(mentions: pd.DataFrame, matcher: Matcher) -> pd.DataFrame:
+    rows = []
+    for i, m in match_all(mentions, matcher).items():
+        men = mentions.iloc[i]
+        rows.append(
+            {
+                "observation_id": f"{m.indicator_id}@{men.mention_id}",
+                "report_id": men.report_id,
+                "indicator_id": m.indicator_id,
+                "value": float(men.value),
+                "unit": _unit(men.unit) or matcher.by_id[m.indicator_id].unit,
+                "approx": bool(men.approx),
+                "mention_id": men.mention_id,
+                "body": men.body if isinstance(men.body, str) and men.body else None,
+                "report_year": None if pd.isna(men.report_year) else int(men.report_year),
+                "scope": m.scope,
+                "cue": m.cue,
+                "char_start": int(men.char_start),
+                "status": men.status,
+                "source_file": men.source_file,
+                "context": men.context,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=[*OBS_COLUMNS, "status", "source_file", "context"])
+    frame["in_panel"], frame["panel_rule"], frame["reviewed"] = False, "", False
+    return frame
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _is_subscope(scope: object, subscope_words: tuple[str, ...]) -> bool:
+    return isinstance(scope, str) and any(w in scope for w in subscope_words)
+
+
+def _ineligible(row: pd.Series) -> str:
+    """Why an observation cannot be in the panel ('' if it can)."""
+    if row["status"] != "ok":
+        return f"not in panel: report status is {row['status']}"
+    if not isinstance(row["body"], str):
+        return "not in panel: the report's body is unknown (add it in sources.csv)"
+    if pd.isna(row["report_year"]):
+        return "not in panel: the report's year is unknown (add it in sources.csv)"
+    return ""
+
+
+def _pick_in_report(used: pd.DataFrame, sub: pd.Series) -> tuple[int, str]:
+    """The panel's observation among one report's observations of a cell, and why."""
+    wide = used[~sub]
+    pick = (wide if not wide.empty else used).index[0]
+    values = list(dict.fromkeys(used["value"]))
+    if len(used) == 1:
+        return pick, "the only statement in the report"
+    if len(values) == 1:
+        return pick, f"stated {len(used)} times with the same value; the first statement"
+    if not wide.empty and sub.any():
+        narrow = ", ".join(
+            f"{s} {_fmt(v)}" for s, v in zip(used.scope[sub], used.value[sub], strict=False)
+        )
+        scope = used.at[pick, "scope"] or "unqualified"
+        return pick, f"body-wide scope ({scope}) preferred over sub-scope ({narrow})"
+    listed = ", ".join(_fmt(v) for v in values)
+    return pick, f"first of {len(values)} different values in the report ({listed})"
+
+
+def choose_panel(
+    obs: pd.DataFrame, subscope_words: tuple[str, ...], scoped_ids: set[str]
+) -> pd.DataFrame:
+    """Set in_panel / panel_rule on `obs` (in place) and return the panel rows."""
+    obs.sort_values(["report_id", "char_start"], inplace=True, kind="stable")
+    obs["panel_rule"] = obs.apply(_ineligible, axis=1) if not obs.empty else ""
+    eligible = obs[obs["panel_rule"] == ""]
+    per_report = eligible.groupby("report_id").size()
+    first_file = eligible.groupby("report_id")["source_file"].first()
+    sub = eligible["scope"].map(lambda s: _is_subscope(s, subscope_words)).astype(bool)
+    sub &= eligible["indicator_id"].isin(scoped_ids)
+    panel = []
+    for (body, year, ind), cell in eligible.groupby(["body", "report_year", "indicator_id"]):
+        # the fuller report supplies a body+year given by several reports
+        reports = sorted(cell["report_id"].unique(), key=lambda r: (-per_report[r], first_file[r]))
+        used = cell[cell.report_id == reports[0]]
+        pick, rule = _pick_in_report(used, sub[used.index])
+        p = obs.loc[pick]
+        if len(reports) > 1:
+            others = ", ".join(first_file[r] for r in reports[1:])
+            rule += f"; {len(reports)} reports give {body} {year}: used {p.source_file} (most figures), not {others}"
+        for i in cell.index.drop(pick):
+            if obs.at[i, "report_id"] != p.report_id:
+                why = f"another report ({p.source_file}) supplies {body} {year}"
+            elif obs.at[i, "value"] == p.value:
+                why = "restates the panel figure"
+            elif sub[i] and not sub[pick]:
+                why = f"sub-scope ({obs.at[i, 'scope']}); the panel uses {p.scope or 'the body-wide figure'}"
+            else:
+                why = f"a later statement; the panel uses the first ({_fmt(p.value)})"
+            obs.at[i, "panel_rule"] = f"not in panel: {why}"
+        obs.at[pick, "in_panel"], obs.at[pick, "panel_rule"] = True, rule
+        panel.append(
+            {
+                "body": body,
+                "report_year": int(year),
+                "indicator_id": ind,
+                "value": p.value,
+                "unit": p.unit,
+                "approx": bool(p.approx),
+                "mention_id": p.mention_id,
+                "report_id": p.report_id,
+                "observation_id": p.observation_id,
+                "n_observations": len(cell),
+                "panel_rule": rule,
+                "context": p.context,
+            }  # fmt: skip
+        )
+    return pd.DataFrame(panel, columns=PANEL_COLUMNS)
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("_ind_frame", frame)
+    cols = ", ".join(frame.columns)
+    con.execute(f"insert into {table} ({cols}) select {cols} from _ind_frame")
+    con.unregister("_ind_frame")
+
+
+def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
+    """Warehouse step: indicators, observations and indicator_panel from reports + mentions."""
+    matcher = default_matcher()
+    con.execute(DDL)
+    _append(con, "indicators", catalog_frame(matcher.catalog))
+    mentions = con.execute(MENTIONS_SQL).fetchdf()
+    obs = build_observations(mentions, matcher)
+    rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
+    panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
+    obs["report_year"] = obs["report_year"].astype("Int64")
+    _append(con, "observations", obs[OBS_COLUMNS])
+    _append(con, "indicator_panel", panel)
+
+
+def export_panel_csv(db_path: Path, options: object = None) -> Path:
+    """data/processed/indicator_panel.csv beside the warehouse, UTF-8 with BOM for Excel."""
+    out = db_path.parent / PANEL_CSV
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        frame = con.execute(
+            """
+            select p.body, p.report_year, p.indicator_id, i.name_zh, i.name_en, p.value, p.unit,
+                   p.approx, p.n_observations, p.panel_rule, p.context, r.source_file,
+                   p.mention_id, p.report_id, p.observation_id
+            from indicator_panel p join indicators i using (indicator_id)
+            join reports r using (report_id)
+            order by p.body, p.indicator_id, p.report_year
+            """
+        ).fetchdf()
+    finally:
+        con.close()
+    tmp = out.with_name(f".{out.name}.tmp")
+    frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(out)
+    return out
