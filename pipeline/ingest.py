@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipeline.extract import extract_mentions
 from pipeline.metadata import extract_metadata, is_rule_of_law_report
-from pipeline.readers import ReadError, read_bytes
+from pipeline.readers import ReadError, detect_format, read_bytes
 
 REPORT_COLUMNS = [
     "report_id", "source_file", "sha256", "title", "body", "jurisdiction", "department",
@@ -61,11 +61,18 @@ def process_bytes(
     t0 = time.perf_counter()
     sha = hashlib.sha256(data).hexdigest()
     report = empty_report(source_file, sha)
-    report["format"] = Path(source_file).suffix.lower().lstrip(".") or "txt"
+    suffix = Path(source_file).suffix
+    report["format"] = detect_format(data, suffix)  # what the bytes are, whatever the suffix
     try:
-        doc = read_bytes(data, Path(source_file).suffix)
+        doc = read_bytes(data, suffix)
     except ReadError as exc:
         report.update(status=exc.status, message=exc.message)
+        return FileResult(report, seconds={"decode": time.perf_counter() - t0})
+    except Exception as exc:  # a parser library failing on a strange file must not stop the run
+        report.update(
+            status="read_error",
+            message=f"the {report['format']} reader failed ({type(exc).__name__}); file not read",
+        )
         return FileResult(report, seconds={"decode": time.perf_counter() - t0})
     t1 = time.perf_counter()
     text = doc.text

@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from pipeline import cache, panel, warehouse
+from pipeline.duplicates import mark_duplicates
 from pipeline.ingest import MENTION_COLUMNS, FileResult, empty_report, process_bytes
 from pipeline.metadata import split_body
 from pipeline.progress import Progress
@@ -68,11 +69,28 @@ def list_inputs(raw_dir: Path) -> list[Path]:
     files = [
         p
         for p in raw_dir.rglob("*")
-        if p.is_file()
+        if (p.is_file() or (p.is_symlink() and p.exists()))
         and not any(part.startswith(".") for part in p.relative_to(raw_dir).parts)
         and p.name not in CONTROL_FILES
     ]
     return sorted(files, key=lambda p: p.relative_to(raw_dir).as_posix())
+
+
+def refused_link(path: Path, raw_dir: Path) -> str | None:
+    """Why a link in the raw folder is not followed (it leads outside the folder, or to
+    something that is not a file), or None: nothing is read from outside raw_dir."""
+    if not path.is_symlink():
+        return None
+    try:
+        target = path.resolve(strict=True)
+        inside = target.is_relative_to(raw_dir.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return "a link that cannot be resolved; not followed"
+    if not inside:
+        return f"a link to {target}, outside {raw_dir}; not followed"
+    if not target.is_file():
+        return f"a link to {target}, which is not a regular file; not followed"
+    return None
 
 
 def read_one(
@@ -194,12 +212,23 @@ def ingest(
     raw_dir = options.raw_dir
     sources = load_sources(raw_dir)
     files = list_inputs(raw_dir)
+    refused = {p: why for p in files if (why := refused_link(p, raw_dir))}
+    files = [p for p in files if p not in refused]
     tasks = [(str(p), str(raw_dir / p.relative_to(raw_dir).as_posix())) for p in files]
     summary = IngestSummary(n_files=len(files))
     loader = Loader(con, summary.seconds)
     first_by_sha: dict[str, str] = {}
     no_body: list[str] = []
     seen: set[str] = set()
+    used_ids: set[str] = set()
+    for path, why in refused.items():
+        source_file = str(raw_dir / path.relative_to(raw_dir).as_posix())
+        row = empty_report(source_file, f"link-{hash_name(source_file):08x}")
+        row.update(status="outside_raw", message=why)
+        log(f"{source_file}: outside_raw: {why}")
+        loader.add(FileResult(row))
+        seen.add(path.relative_to(raw_dir).as_posix())
+        summary.n_files += 1
     workers = options.workers or os.cpu_count() or 1
     progress = Progress(len(tasks), "files", enabled=not options.quiet)
     for result in process_files(tasks, options.keep_off_topic, cached, workers):
@@ -223,6 +252,9 @@ def ingest(
             result.text, result.reused = None, False
         elif result.text is not None:
             first_by_sha[sha] = source_file
+        if row["report_id"] in used_ids:  # the same unreadable bytes twice (two empty files)
+            row["report_id"] = f"{row['report_id']}-{hash_name(source_file):08x}"
+        used_ids.add(row["report_id"])
         _apply_sources(row, sources.get(rel))
         if row["status"] != "ok":
             progress.clear()
@@ -252,7 +284,9 @@ def ingest(
 
 
 # Steps that build more tables inside the fresh warehouse, in order: (name, function(con, options)).
-WAREHOUSE_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunOptions], None]]] = []
+WAREHOUSE_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunOptions], None]]] = [
+    ("duplicates", mark_duplicates),  # first: later steps must not count a report twice
+]
 # Steps that read the published warehouse and write files next to it.
 EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = []
 

@@ -37,13 +37,15 @@ _UNSUPPORTED = {
 
 
 def detect_format(data: bytes, suffix: str) -> str:
-    """What the bytes are: txt, html, pdf, docx (any zip), or ole2 / rtf / image (unsupported)."""
+    """What the bytes are: txt, html, pdf, docx, zip, or ole2 / rtf / image (unsupported)."""
     suffix = suffix.lower()
     if b"%PDF-" in data[:1024]:
         return "pdf"
     for magic, kind in _SIGNATURES:
         if data.startswith(magic):
-            return "docx" if kind == "zip" else kind
+            if kind == "zip":  # a .docx, or an .xlsx/.odt/.zip the docx reader names
+                return "docx" if b"word/" in data else "zip"
+            return kind
     from pipeline.readers.html import looks_like_html
 
     if looks_like_html(data, suffix):
@@ -79,7 +81,7 @@ def read_bytes(data: bytes, suffix: str) -> Document:
         from pipeline.readers.pdf import read_pdf
 
         doc = Document(text=_clean(read_pdf(data)))
-    else:
+    else:  # docx, or another zip archive: the docx reader says what it is
         from pipeline.readers.docx import read_docx
 
         doc = Document(text=_clean(read_docx(data)))

@@ -1,0 +1,155 @@
+"""The same report saved twice in different files, and two reports that claim the same slot.
+
+Byte-identical files are caught while reading (run.ingest). This warehouse step catches the rest:
+
+- the same text in two files (a .txt in UTF-8 and one in GBK; the page and its PDF attachment;
+  a .docx and the same text pasted into a .txt): the texts match once spaces and punctuation are
+  ignored, or, when they name the same body and year or carry the same figures in the same
+  order, 90% of one text's 8-character shingles occur in the other (page chrome and line breaks
+  differ between formats, the report does not). The later file (by path) gets status `duplicate`
+  naming the first; its figures and text are dropped so nothing is counted twice.
+- two different reports claiming the same body and year: both stay `ok` and keep their figures,
+  each with a message naming the other, so an analyst can check which claim is right (a wrong
+  body or year is fixed in sources.csv).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import duckdb
+import pandas as pd
+
+CONTAINMENT = 0.9  # share of the shorter text's shingles found in the longer: the same report
+SHINGLE = 8
+MAX_GROUP = 50  # beyond this many files for one body-year, flag them instead of comparing pairs
+
+
+def _shingles(text: str) -> set[str]:
+    s = re.sub(r"[\W_]+", "", text)
+    return {s[i : i + SHINGLE] for i in range(max(1, len(s) - SHINGLE + 1))}
+
+
+def _same_report(a: set[str], b: set[str]) -> bool:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return bool(small) and len(small & large) >= CONTAINMENT * len(small)
+
+
+def _candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        r"""
+        with figures as (
+            select report_id, count(*) as n_figures,
+                   md5(string_agg(concat(value, '|', coalesce(unit, ''), '|', approx), ','
+                                  order by char_start)) as figure_key
+            from mentions group by report_id
+        )
+        select r.report_id, r.source_file, r.body, r.report_year,
+               md5(regexp_replace(t.text, '[\s\p{P}\p{S}]+', '', 'g')) as text_key,
+               coalesce(f.n_figures, 0) as n_figures, f.figure_key
+        from reports r
+        join report_texts t using (report_id)
+        left join figures f using (report_id)
+        where r.status = 'ok'
+        order by r.source_file
+        """
+    ).df()
+
+
+def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, set[str]]:
+    frame = con.execute(
+        "select report_id, text from report_texts where report_id in (select unnest(?))", [ids]
+    ).df()
+    return {rid: _shingles(text) for rid, text in zip(frame.report_id, frame.text, strict=True)}
+
+
+def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """({duplicate report_id: report_id it repeats}, {report_id: ids of other claims to its
+    body and year})."""
+    frame = _candidates(con)
+    if frame.empty:
+        return {}, {}
+    order = {rid: i for i, rid in enumerate(frame.report_id)}
+    dup_of: dict[str, str] = {}
+    for _, group in frame.groupby("text_key", sort=False):
+        first, *rest = list(group.report_id)
+        dup_of.update(dict.fromkeys(rest, first))
+
+    groups: list[list[str]] = []
+    known = frame[frame.body.notna() & frame.report_year.notna()]
+    groups += [list(g.report_id) for _, g in known.groupby(["body", "report_year"]) if len(g) > 1]
+    figured = frame[frame.n_figures >= 3]
+    groups += [list(g.report_id) for _, g in figured.groupby("figure_key") if len(g) > 1]
+    groups = [[r for r in g if r not in dup_of] for g in groups]
+    groups = [sorted(g, key=order.__getitem__) for g in groups if 1 < len(g) <= MAX_GROUP]
+    shingles = _texts(con, sorted({r for g in groups for r in g}))
+    for group in groups:
+        for i, later in enumerate(group):
+            for earlier in group[:i]:
+                if earlier not in dup_of and later not in dup_of:
+                    if _same_report(shingles[earlier], shingles[later]):
+                        dup_of[later] = earlier
+
+    for rid in dup_of:  # point every duplicate at the file that is kept
+        while dup_of[rid] in dup_of:
+            dup_of[rid] = dup_of[dup_of[rid]]
+
+    claims: dict[str, list[str]] = {}
+    kept = known[~known.report_id.isin(list(dup_of))]
+    for _, g in kept.groupby(["body", "report_year"]):
+        ids = list(g.report_id)
+        for rid in ids if len(ids) > 1 else []:
+            claims[rid] = [o for o in ids if o != rid]
+    return dup_of, claims
+
+
+def mark_duplicates(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
+    """Warehouse step: mark text duplicates (figures and text dropped) and flag shared claims."""
+    dup_of, claims = find_duplicates(con)
+    names = dict(con.execute("select report_id, source_file from reports").fetchall())
+    formats = dict(con.execute("select report_id, format from reports").fetchall())
+    rows = []
+    for rid, first in sorted(dup_of.items(), key=lambda kv: names[kv[0]]):
+        message = (
+            f"same report as {names[first]} ({formats[first]}), saved again as "
+            f"{formats[rid]}; its figures are loaded once, from {names[first]}"
+        )
+        rows.append((rid, "duplicate", message, names[first]))
+    for rid, others in sorted(claims.items(), key=lambda kv: names[kv[0]]):
+        shown = ", ".join(names[o] for o in others[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        message = (
+            f"same body and year as {shown}{more}; both kept: check which is right "
+            "(sources.csv can correct body or report_year)"
+        )
+        rows.append((rid, "ok", message, None))
+    if not rows:
+        return
+    updates = pd.DataFrame(rows, columns=["report_id", "status", "message", "duplicate_of"])
+    con.register("_updates", updates)
+    con.execute(
+        """
+        update reports set status = u.status, message = u.message,
+               duplicate_of = coalesce(u.duplicate_of, reports.duplicate_of)
+        from _updates u where reports.report_id = u.report_id
+        """
+    )
+    # byte-identical copies found while reading point at a file that may now be a duplicate too
+    con.execute(
+        """
+        update reports set duplicate_of = kept.source_file
+        from _updates u join reports dup on dup.report_id = u.report_id
+             join reports kept on kept.source_file = u.duplicate_of
+        where u.status = 'duplicate' and reports.duplicate_of = dup.source_file
+        """
+    )
+    for table in ("mentions", "report_texts"):
+        con.execute(
+            f"delete from {table} where report_id in "
+            "(select report_id from _updates where status = 'duplicate')"
+        )
+    con.unregister("_updates")
+    for rid, status, message, _ in rows:
+        label = status if status == "duplicate" else "flagged"
+        print(f"{names[rid]}: {label}: {message}", file=sys.stderr)
