@@ -44,6 +44,12 @@ def _checks(args: argparse.Namespace) -> int:
     return checks_command(Path(args.db), check=args.check, severity=args.severity)
 
 
+def _unmapped(args: argparse.Namespace) -> int:
+    from pipeline.panel import print_unmapped
+
+    return print_unmapped(Path(args.db), limit=args.limit)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -98,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     chk.add_argument("--check", help="only this check_id (e.g. parts_vs_total)")
     chk.add_argument("--severity", choices=["error", "warning"], help="only this severity")
     chk.set_defaults(func=_checks)
+
+    unm = sub.add_parser(
+        "unmapped", help="list the phrases around figures no indicator matched, most frequent first"
+    )
+    unm.add_argument(
+        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
+    )
+    unm.add_argument("--limit", type=int, default=40, help="how many phrases to list")
+    unm.set_defaults(func=_unmapped)
 
     return parser
 

@@ -224,20 +224,34 @@ class Matcher:
             and not self.public.search(sur.own)
         )
 
-    def clean_scope(self, text: str, after: bool = False) -> str | None:
+    def counted_noun(self, sur: Surroundings) -> str | None:
+        """What a figure counts, for `unmapped`: the noun before it (专项执法培训404次), or after it
+        when the text before ends in a verb (主持召开4次党组会议), or the clause before it."""
+        before = self._squash(sur.before, keep_rates=True)
+        verbs = list(self.inner_verbs.finditer(before))
+        if before and not (verbs and verbs[-1].end() == len(before)):
+            return self.clean_scope(sur.before, keep_rates=True)
+        return self.clean_scope(sur.after, after=True, keep_rates=True) or (
+            self.clean_scope(sur.inherited[0], keep_rates=True) if sur.inherited else None
+        )
+
+    def _squash(self, text: str, keep_rates: bool = False) -> str:
+        text = re.sub(r"[\s、“”\"'《》（）()【】·\-—:：]+", " ", text)
+        # other rate words (参考率和合格率均达到100%) and years are not qualifiers
+        rates = "" if keep_rates else r"[\u4e00-\u9fff]{0,3}率|"
+        text = re.sub(rf"{rates}(?:19|20)[0-9]{{2}}年?度?", " ", text).strip()
+        return re.sub(rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$", "", text)
+
+    def clean_scope(self, text: str, after: bool = False, keep_rates: bool = False) -> str | None:
         """The qualifying noun phrase: no verbs or fillers at its ends. Before the number it is what
         follows the last verb ("联合…部门开展校外培训机构" -> 校外培训机构); after the number,
         what precedes the first verb ("23名局机关干部取得行政执法证" -> 局机关干部)."""
-        text = re.sub(r"[\s、“”\"'《》（）()【】·\-—:：]+", " ", text)
-        # other rate words (参考率和合格率均达到100%) and years are not qualifiers
-        text = re.sub(r"[\u4e00-\u9fff]{0,3}率|(?:19|20)[0-9]{2}年?度?", " ", text).strip()
-        edges = re.compile(rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$")
-        text = edges.sub("", text)
+        text = self._squash(text, keep_rates)
         inner = list(self.inner_verbs.finditer(text))
         if inner and after:
-            text = edges.sub("", text[: inner[0].start()])
+            text = self._squash(text[: inner[0].start()], keep_rates)
         elif inner and inner[-1].end() < len(text):
-            text = edges.sub("", text[inner[-1].end() :])
+            text = self._squash(text[inner[-1].end() :], keep_rates)
         return text[-40:] or None
 
 

@@ -15,13 +15,14 @@ Every observation keeps `panel_rule`, a sentence saying why it is or is not the 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from pipeline.catalog import Catalog
-from pipeline.indicators import Matcher, default_matcher, match_sentence
+from pipeline.catalog import Catalog, load_catalog
+from pipeline.indicators import Matcher, default_matcher, match_sentence, surroundings
 
 PANEL_CSV = "indicator_panel.csv"
 DDL = """
@@ -294,3 +295,75 @@ def export_panel_csv(db_path: Path, options: object = None) -> Path:
     frame.to_csv(tmp, index=False, encoding="utf-8-sig")
     tmp.replace(out)
     return out
+
+
+def unmapped_phrases(db_path: Path, limit: int = 40) -> list[dict]:
+    """Mentions that got no indicator, grouped by the noun they count and its unit, most
+    frequent first: what the catalog misses. The group key is the noun phrase's last four
+    characters (its head: 宣传资料, 执法培训) and the unit."""
+    matcher = default_matcher()
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        mentions = con.execute(MENTIONS_SQL).fetchdf()
+        mapped = {r[0] for r in con.execute("select mention_id from observations").fetchall()}
+    finally:
+        con.close()
+    groups: dict[tuple[str, str], dict] = {}
+    starts, ends = mentions["char_start"].tolist(), mentions["char_end"].tolist()
+    for (_, s_start), rows in sentence_groups(mentions).items():
+        sentence = mentions.at[rows[0], "context"]
+        if not isinstance(sentence, str):
+            continue
+        base = 0 if pd.isna(s_start) else int(s_start)
+        spans = [(starts[i] - base, ends[i] - base) for i in rows]
+        for i, (s, e) in zip(rows, spans, strict=True):
+            if mentions.at[i, "mention_id"] in mapped or s < 0 or e > len(sentence):
+                continue
+            sur = surroundings(sentence, s, e, spans)
+            noun = matcher.counted_noun(sur)
+            verbs = matcher.inner_verbs.findall(sur.before) or matcher.inner_verbs.findall(
+                sur.inherited[0] if sur.inherited else ""
+            )
+            unit = _unit(mentions.at[i, "unit"]) or ""
+            key = ((noun or "?")[-4:], unit)
+            g = groups.setdefault(
+                key,
+                {
+                    "n": 0,
+                    "noun": noun or "?",
+                    "unit": unit,
+                    "verbs": {},
+                    "example": sentence,
+                    "file": mentions.at[i, "source_file"],
+                },  # fmt: skip
+            )
+            g["n"] += 1
+            for v in verbs[-1:]:
+                g["verbs"][v] = g["verbs"].get(v, 0) + 1
+    ranked = sorted(groups.values(), key=lambda g: (-g["n"], g["noun"]))
+    for g in ranked:
+        g["verb"] = max(g["verbs"], key=g["verbs"].get) if g["verbs"] else ""
+    return ranked[:limit]
+
+
+def print_unmapped(db_path: Path, limit: int = 40) -> int:
+    """`python -m pipeline unmapped`: print the phrases the catalog misses, most frequent first."""
+    if not db_path.is_file():
+        print(
+            f"error: no warehouse at {db_path}; run `python -m pipeline run` first", file=sys.stderr
+        )
+        return 2
+    try:
+        rows = unmapped_phrases(db_path, limit)
+    except duckdb.Error as exc:
+        print(
+            f"error: {db_path}: cannot read mentions/observations ({str(exc).splitlines()[0]})",
+            file=sys.stderr,
+        )
+        return 2
+    print("count\tverb\tcounted noun + unit\texample sentence (report)")
+    for g in rows:
+        example = g["example"] if len(g["example"]) <= 80 else g["example"][:79] + "…"
+        print(f"{g['n']}\t{g['verb'] or '-'}\t{g['noun']} N{g['unit']}\t{example} ({g['file']})")
+    print(f"(edit {load_catalog().source} to add a phrasing to an indicator)")
+    return 0
