@@ -24,7 +24,7 @@ TOPIC_FROM = ("clause", "sentence")
 GAP = "…"  # in a cue, "A…B": A, then B later in the same clause
 VOCAB_LISTS = (
     "law", "not_law", "education", "verbs", "fillers", "internal", "public", "internal_cues",
-    "subscope",
+    "plans", "subscope",
 )  # fmt: skip
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 

@@ -116,6 +116,7 @@ class Matcher:
         self.internal = _alternation(v["internal"])
         self.public = _alternation(v["public"])
         self.internal_cues = set(v["internal_cues"])
+        self.plans = _alternation(v["plans"])
         self.fillers = re.compile(f"(?:{_alternation(v['fillers']).pattern}|\\s)*")
         self.verbs = _alternation((*v["verbs"], *v["fillers"]))
         self.inner_verbs = _alternation([w for w in v["verbs"] if len(w) > 1])
@@ -197,6 +198,8 @@ class Matcher:
         return sorted(found)
 
     def match(self, unit: str | None, sur: Surroundings) -> Match | None:
+        if any(self.plans.search(t) for t in (sur.own, *sur.inherited)):
+            return None  # a target for next year, not a figure of this one
         found = self._candidates(unit, sur)
         if not found and self._is_thin(sur) and sur.inherited:
             # "坚持…开展习近平法治思想专题集中学习,全年累计开展20余次": the noun is one clause back
