@@ -203,8 +203,8 @@ def _pick_in_report(used: pd.DataFrame, sub: pd.Series) -> tuple[int, str]:
 def choose_panel(
     obs: pd.DataFrame, subscope_words: tuple[str, ...], scoped_ids: set[str]
 ) -> pd.DataFrame:
-    """Set in_panel / panel_rule on `obs` (in place) and return the panel rows."""
-    obs.sort_values(["report_id", "char_start"], inplace=True, kind="stable")
+    """Set in_panel / panel_rule on `obs` (in place; rows in reading order within a report) and
+    return the panel rows."""
     obs["panel_rule"] = obs.apply(_ineligible, axis=1) if not obs.empty else ""
     eligible = obs[obs["panel_rule"] == ""]
     per_report = eligible.groupby("report_id").size()
@@ -267,6 +267,7 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
     _append(con, "indicators", catalog_frame(matcher.catalog))
     mentions = con.execute(MENTIONS_SQL).fetchdf()
     obs = build_observations(mentions, matcher)
+    obs = obs.sort_values(["report_id", "char_start"], kind="stable").reset_index(drop=True)
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
     panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
     obs["report_year"] = obs["report_year"].astype("Int64")
