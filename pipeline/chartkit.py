@@ -21,8 +21,11 @@ from pipeline import fonts
 matplotlib.use("Agg")  # files only; never open a window (no-op inside a notebook's inline backend)
 
 from matplotlib.figure import Figure  # noqa: E402  (after the backend is chosen)
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 
 DPI = 150
+TITLE_INCHES = 0.45
+FOOTER_LINE_INCHES = 0.17  # one 7.5 pt line at 1.4 line spacing, with a little air
 NO_BODY = "（未识别机构）"
 INCREASE, DECREASE, NEUTRAL = "#2b6cb0", "#dd6b20", "#a0aec0"
 SEVERITY_COLOURS = {"error": "#c53030", "warning": "#dd6b20", "info": "#718096"}
@@ -46,15 +49,32 @@ def style() -> Iterator[None]:
         yield
 
 
-def new_figure(width: float, height: float) -> Figure:
-    """A figure not tied to pyplot's global state (so notebooks and the export behave alike)."""
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+def new_figure(width: float, body_height: float, footer: str = "") -> Figure:
+    """A figure not tied to pyplot's global state (so notebooks and the export behave alike).
+
+    `body_height` is the room for the plot itself; the title and the footer (reading note and
+    source line, see footer()) get their own room on top, so a one-row chart is not squeezed.
+    The footer is the figure's x label: constrained layout reserves space for that (and not for a
+    free fig.text), so nothing is clipped without a second, "tight" drawing pass.
+    """
+    n_lines = footer.count("\n") + 1 if footer else 0
+    height = body_height + TITLE_INCHES + FOOTER_LINE_INCHES * n_lines
+    # padding in inches around the edge and between panels, so nothing touches the border
+    layout = ConstrainedLayoutEngine(w_pad=0.15, h_pad=0.12, wspace=0.04, hspace=0.04)
+    fig = Figure(figsize=(width, height), dpi=DPI, layout=layout)
+    if footer:
+        fig.supxlabel(footer, x=0.01, ha="left", fontsize=7.5, color="#4a5568", linespacing=1.4)
+    return fig
+
+
+def add_title(fig: Figure, text: str) -> None:
+    fig.suptitle(text, x=0.01, ha="left", fontsize=12)
 
 
 def save(fig: Figure, path: Path) -> Path:
     """Write a PNG; identical data gives identical bytes (no software/date metadata)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.25)
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
     return path
 
 
@@ -172,10 +192,11 @@ def columns_for(width_inches: float) -> int:
     return max(40, int(width_inches * 17))
 
 
-def add_source(fig: Figure, text: str, note: str = "") -> None:
-    """Source line (and an optional reading note) under the figure; savefig's tight box keeps it."""
-    body = f"{note}\n{text}" if note else text
-    fig.text(0.0, 0.0, body, ha="left", va="top", fontsize=7.5, color="#4a5568", wrap=False)
+def footer(sources: pd.DataFrame, note: str, width_inches: float) -> str:
+    """Reading note and source line, wrapped to the figure's width."""
+    columns = columns_for(width_inches)
+    source = source_line(sources, width=columns)
+    return f"{wrap(note, columns)}\n{source}" if note else source
 
 
 # ---- pages and file names ---------------------------------------------------------------------
@@ -234,13 +255,11 @@ def unique_slugs(names: Sequence[object]) -> dict[object, str]:
 def no_data(out_path: Path, title: str, note: str, source: str = "") -> list[Path]:
     """A small figure that says plainly there is nothing to draw, and why."""
     with style():
-        fig = new_figure(7, 1.6)
+        fig = new_figure(7, 0.6, source)
+        add_title(fig, title)
         ax = fig.add_subplot()
         ax.set_axis_off()
-        ax.set_title(title, loc="left", fontsize=11)
         ax.text(0.0, 0.5, wrap(note, 90), ha="left", va="center", transform=ax.transAxes)
-        if source:
-            add_source(fig, source)
         return [save(fig, out_path)]
 
 

@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pipeline import chartkit as kit
 from pipeline.chartdata import yoy_sources
 
-TREND_PANELS_PER_PAGE = 12
+TREND_PANELS_PER_PAGE = 15
 TREND_COLUMNS = 3
 BAR_ROWS_PER_PAGE = 30
 YOY_CAP_PCT = 200.0  # bars beyond +-200% are cut (hatched); the label gives the true change
@@ -46,15 +46,14 @@ def trend_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
         ncols = min(TREND_COLUMNS, len(ids))
         nrows = -(-len(ids) // ncols)
         with kit.style():
-            fig = kit.new_figure(3.3 * ncols + 0.4, 2.3 * nrows + 0.9)
+            width = 3.3 * ncols + 0.4
+            fig = kit.new_figure(width, 2.3 * nrows + 0.3, kit.footer(frame, note, width))
             axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
             for ax, ind in zip(axes, ids, strict=False):
                 _trend_panel(ax, groups[ind].sort_values("report_year"), years)
             for ax in axes[len(ids) :]:
                 ax.set_axis_off()
-            fig.suptitle(title + kit.page_suffix(page, len(pages)), x=0.0, ha="left", fontsize=12)
-            width = kit.columns_for(3.3 * ncols + 0.4)
-            kit.add_source(fig, kit.source_line(frame, width=width), kit.wrap(note, width))
+            kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             paths.append(kit.save(fig, kit.page_path(out_path, page)))
     return paths
 
@@ -111,14 +110,12 @@ def yoy_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
     for page, idx in enumerate(pages, start=1):
         part = rows.iloc[list(idx)]
         with kit.style():
-            fig = kit.new_figure(9.5, 0.9 + 0.34 * len(part))
+            fig = kit.new_figure(
+                9.5, 0.7 + 0.34 * len(part), kit.footer(yoy_sources(rows), note, 9.5)
+            )
             ax = fig.add_subplot()
             _yoy_bars(ax, part)
-            fig.suptitle(title + kit.page_suffix(page, len(pages)), x=0.0, ha="left", fontsize=12)
-            width = kit.columns_for(9.5)
-            kit.add_source(
-                fig, kit.source_line(yoy_sources(rows), width=width), kit.wrap(note, width)
-            )
+            kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             paths.append(kit.save(fig, kit.page_path(out_path, page)))
     return paths
 
@@ -187,19 +184,18 @@ def coverage_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
     for page, groups in enumerate(pages, start=1):
         sizes = [len(g) for g in groups]
         with kit.style():
-            fig = kit.new_figure(9.5, 0.9 + 0.32 * sum(sizes) + 0.55 * len(groups))
+            height = 0.5 + 0.32 * sum(sizes) + 0.55 * len(groups)
+            fig = kit.new_figure(9.5, height, kit.footer(frame, note, 9.5))
             axes = fig.subplots(
                 len(groups), 1, height_ratios=[s + 1.6 for s in sizes], squeeze=False
             )[:, 0]
             for ax, group in zip(axes, groups, strict=True):
                 _coverage_panel(ax, group, palette)
-            fig.suptitle(title + kit.page_suffix(page, len(pages)), x=0.0, ha="left", fontsize=12)
+            kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             handles = [Patch(color=palette[y], label=f"{y}年度") for y in years]
             fig.legend(
                 handles=handles, loc="outside upper right", ncols=min(len(years), 6), frameon=False
             )
-            width = kit.columns_for(9.5)
-            kit.add_source(fig, kit.source_line(frame, width=width), kit.wrap(note, width))
             paths.append(kit.save(fig, kit.page_path(out_path, page)))
     return paths
 
@@ -263,8 +259,10 @@ def checks_chart(findings: pd.DataFrame, reports: pd.DataFrame, out_path: Path) 
     """Consistency findings per report: a grid of reports x checks, coloured by severity."""
     title = "一致性检查：每份报告发现的问题"
     checked = reports[reports["status"] == "ok"] if "status" in reports else reports
+    labels = check_labels()
     if findings.empty:
-        note = f"共检查 {len(checked)} 份报告，未发现数字之间的矛盾。"
+        names = "、".join(labels["name_zh"])
+        note = f"共检查 {len(checked)} 份报告（检查项：{names}），未发现数字之间的矛盾。"
         return kit.no_data(out_path, title, note, kit.source_line(checked, width=100))
     findings = findings.assign(rank=findings["severity"].map(SEVERITY_RANK).fillna(0))
     per_report = findings.groupby("report_id").agg(
@@ -274,24 +272,32 @@ def checks_chart(findings: pd.DataFrame, reports: pd.DataFrame, out_path: Path) 
     per_report = per_report.sort_values(
         ["worst", "n", "body", "year"], ascending=[False, False, True, True]
     )
-    checks = sorted(findings["check_id"].unique())
+    # every check that ran is a column, even one with no finding: the grid says what was checked
+    checks = list(labels["check_id"]) + sorted(set(findings["check_id"]) - set(labels["check_id"]))
+    names = dict(zip(labels["check_id"], labels["name_zh"], strict=True))
     pages = kit.chunks(list(per_report.index), BAR_ROWS_PER_PAGE)
     note = (
         f"共检查 {len(checked)} 份报告，{len(per_report)} 份有发现（全部列出），其余 {len(checked) - len(per_report)} 份未发现问题。"
-        "格内数字为发现条数，颜色为最严重级别：红＝错误，橙＝警告，灰＝提示；按严重程度、条数排序。具体说明与原句见 notebooks/03。"
+        "格内数字为发现条数，颜色为最严重级别：红＝错误，橙＝警告，灰＝提示；“–”＝已检查、未发现。"
+        "按严重程度、条数排序。每条发现的说明与原句见 notebooks/03。"
     )
     paths = []
     for page, ids in enumerate(pages, start=1):
         part = per_report.loc[list(ids)]
         with kit.style():
-            fig = kit.new_figure(max(6.0, 2.6 + 1.1 * len(checks)), 1.6 + 0.34 * len(part))
+            width = max(6.0, 2.6 + 1.1 * len(checks))
+            fig = kit.new_figure(width, 1.0 + 0.34 * len(part), kit.footer(findings, note, width))
             ax = fig.add_subplot()
             _checks_grid(ax, findings, part, checks)
-            fig.suptitle(title + kit.page_suffix(page, len(pages)), x=0.0, ha="left", fontsize=12)
-            width = kit.columns_for(max(6.0, 2.6 + 1.1 * len(checks)))
-            kit.add_source(fig, kit.source_line(findings, width=width), kit.wrap(note, width))
+            ax.set_xticks(range(len(checks)), [kit.wrap(names.get(c, c), 14) for c in checks])
+            kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             paths.append(kit.save(fig, kit.page_path(out_path, page)))
     return paths
+
+
+def check_labels() -> pd.DataFrame:
+    """The checks and their Chinese names (pipeline/check_labels.csv), in display order."""
+    return pd.read_csv(Path(__file__).with_name("check_labels.csv"), dtype=str)
 
 
 def _checks_grid(ax, findings: pd.DataFrame, part: pd.DataFrame, checks: list[str]) -> None:
@@ -309,7 +315,6 @@ def _checks_grid(ax, findings: pd.DataFrame, part: pd.DataFrame, checks: list[st
                     color="white" if pd.notna(n) else "#a0aec0", fontsize=9)  # fmt: skip
     ax.set_xlim(-0.5, len(checks) - 0.5)
     ax.set_ylim(len(part) - 0.5, -0.5)
-    ax.set_xticks(range(len(checks)), [kit.wrap(c, 14) for c in checks], fontsize=8)
     ax.xaxis.tick_top()
     labels = [
         f"{kit.shorten(kit.body_label(r.body), 24)} {_int(r.year)}（{Path(str(r.file)).name}）"
@@ -353,7 +358,8 @@ def overview_chart(reports: pd.DataFrame, out_path: Path) -> list[Path]:
     paths = []
     for page, names in enumerate(pages, start=1):
         with kit.style():
-            fig = kit.new_figure(max(6.5, 3.0 + 1.0 * len(years)), 1.6 + 0.34 * len(names))
+            width = max(6.5, 3.0 + 1.0 * len(years))
+            fig = kit.new_figure(width, 0.8 + 0.34 * len(names), kit.footer(ok, note, width))
             ax = fig.add_subplot()
             for i, body in enumerate(names):
                 for j, year in enumerate(years):
@@ -374,8 +380,6 @@ def overview_chart(reports: pd.DataFrame, out_path: Path) -> list[Path]:
             ax.tick_params(length=0)
             for side in ("left", "bottom", "top", "right"):
                 ax.spines[side].set_visible(False)
-            fig.suptitle(title + kit.page_suffix(page, len(pages)), x=0.0, ha="left", fontsize=12)
-            width = kit.columns_for(max(6.5, 3.0 + 1.0 * len(years)))
-            kit.add_source(fig, kit.source_line(ok, width=width), kit.wrap(note, width))
+            kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             paths.append(kit.save(fig, kit.page_path(out_path, page)))
     return paths

@@ -1,0 +1,200 @@
+"""Charts from a real pipeline run: the files a user opens exist, are real images, render Chinese."""
+
+from __future__ import annotations
+
+import logging
+import struct
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+
+from pipeline import chartdata, chartkit, charts, fonts
+from pipeline.figures import write_figures
+from tests.conftest import ROOT, copy_reports
+
+# two series: 宁县教育局 2023-2024 (001, 002) and 白云区人民政府 2022-2024 (003-005)
+SERIES = ["001", "002", "003", "004", "005"]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def run_pipeline(raw: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--raw", str(raw),
+         "--db", str(out / "warehouse.duckdb"), "--figures", str(out / "figures"), "--no-notebooks"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from the PNG header (IHDR), after checking the signature."""
+    data = path.read_bytes()[:24]
+    assert data[:8] == PNG_MAGIC, f"{path.name} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def series_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("charts")
+    run_pipeline(copy_reports(tmp / "raw", SERIES), tmp / "processed")
+    return tmp / "processed"
+
+
+def test_each_multi_year_body_gets_its_charts(series_run: Path) -> None:
+    names = {p.name for p in (series_run / "figures").glob("*.png")}
+    for expected in (
+        "overview.png",
+        "trend_宁县教育局.png",
+        "trend_白云区人民政府.png",
+        "yoy_宁县教育局.png",
+        "coverage_rates.png",
+        "checks.png",
+    ):
+        assert expected in names, f"{expected} missing; got {sorted(names)}"
+
+
+def test_every_chart_is_a_real_image_of_sensible_size(series_run: Path) -> None:
+    from matplotlib.image import imread
+
+    pngs = sorted((series_run / "figures").glob("*.png"))
+    assert pngs
+    for path in pngs:
+        width, height = png_size(path)
+        assert 600 <= width <= 4000 and 150 <= height <= 6000, (path.name, width, height)
+        pixels = imread(path)[..., :3]
+        ink = (pixels.mean(axis=2) < 0.9).mean()  # share of pixels that are not near-white
+        assert ink > 0.005, f"{path.name} looks blank"
+
+
+def test_redrawing_the_same_warehouse_gives_identical_files(
+    series_run: Path, tmp_path: Path
+) -> None:
+    first = write_figures(series_run / "warehouse.duckdb", tmp_path / "a")
+    second = write_figures(series_run / "warehouse.duckdb", tmp_path / "b")
+    assert [p.name for p in first] == [p.name for p in second]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes(), f"{a.name} differs between two draws"
+
+
+class GlyphWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def glyph_problems(draw) -> list[str]:
+    """Warnings and log records about missing glyphs raised while `draw()` renders."""
+    handler = GlyphWarnings()
+    logger = logging.getLogger("matplotlib")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            draw()
+    finally:
+        logger.removeHandler(handler)
+    messages = [str(w.message) for w in caught] + handler.messages
+    return [m for m in messages if "Glyph" in m or "missing from" in m]
+
+
+def test_chinese_renders_with_the_project_font_without_missing_glyphs(
+    series_run: Path, tmp_path: Path
+) -> None:
+    # the check itself works: matplotlib's default font has no CJK glyphs and says so
+    from matplotlib.figure import Figure
+
+    def draw_with_default_font() -> None:
+        fig = Figure()
+        fig.text(0.1, 0.5, "宁县教育局 法治副校长", family="DejaVu Sans")
+        fig.savefig(tmp_path / "tofu.png")
+
+    assert glyph_problems(draw_with_default_font)
+
+    # every chart of the run, redrawn, with the project's font
+    assert glyph_problems(lambda: write_figures(series_run / "warehouse.duckdb", tmp_path)) == []
+    assert fonts.register() == "Noto Sans CJK SC"
+    assert fonts.font_path().name == "NotoSansCJKsc-Regular.otf"  # never SimHei (licence)
+
+
+def test_the_trend_chart_labels_approximate_values_as_written() -> None:
+    assert chartkit.value_label(780, True, "780余场次") == "780余"
+    assert chartkit.value_label(3000, True, "近3000人") == "近3000"
+    assert chartkit.value_label(62000, True, "6.2万余人次") == "6.2万余"
+    assert chartkit.value_label(349, False, "349所") == "349"
+    assert chartkit.fmt_num(0.4903) == "0.49"
+
+
+def test_file_names_are_safe_and_distinct() -> None:
+    names = chartkit.unique_slugs(["宁县教育局", "A/B:县*局", "A_B_县_局", None, "长" * 200])
+    assert names["宁县教育局"] == "宁县教育局"
+    assert len(set(names.values())) == 5
+    for name in names.values():
+        assert not set(name) & set('/\\:*?"<>| ') and not name.startswith(".")
+        assert len(f"trend_{name}_p2.png".encode()) < 255
+
+
+def test_a_run_with_no_figures_still_draws_clear_empty_charts(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(
+        "某县司法局2023年度法治政府建设工作报告\n今年我局坚持依法行政，推进法治政府建设。\n",
+        encoding="utf-8",
+    )
+    run_pipeline(raw, tmp_path / "processed")
+    names = {p.name for p in (tmp_path / "processed" / "figures").glob("*.png")}
+    assert {"overview.png", "coverage_rates.png", "checks.png"} <= names
+    assert not any(n.startswith(("trend_", "yoy_")) for n in names)
+
+
+def test_many_bodies_are_split_into_pages_of_bounded_height(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    places = [a + b for a in "东南西北中" for b in "山河湖林川江田"][:34]
+    for i, place in enumerate(places):
+        (raw / f"{i:03d}.txt").write_text(
+            f"{place}县教育局2023年度法治政府建设工作报告\n"
+            f"全县共有各级各类学校{100 + i}所，聘请法治副校长{50 + i}名，"
+            f"开展法治宣传教育活动{20 + i}场次。\n",
+            encoding="utf-8",
+        )
+    run_pipeline(raw, tmp_path / "processed")
+    figures = tmp_path / "processed" / "figures"
+    assert (figures / "overview_p2.png").exists()  # 34 bodies: more than one page
+    for path in figures.glob("*.png"):
+        width, height = png_size(path)
+        assert height <= 3500, (path.name, height)
+    con = duckdb.connect(str(tmp_path / "processed" / "warehouse.duckdb"), read_only=True)
+    try:
+        assert len(chartdata.reports_frame(con)) == len(places)
+    finally:
+        con.close()
+
+
+def test_chart_functions_accept_empty_frames(tmp_path: Path) -> None:
+    import pandas as pd
+
+    empty = {name: pd.DataFrame(columns=cols) for name, cols in (
+        ("trend", chartdata.TREND_COLUMNS), ("yoy", chartdata.YOY_COLUMNS),
+        ("coverage", chartdata.COVERAGE_COLUMNS), ("checks", chartdata.CHECK_COLUMNS),
+        ("reports", chartdata.REPORT_COLUMNS),
+    )}  # fmt: skip
+    written = [
+        *charts.trend_chart(empty["trend"], tmp_path / "t.png"),
+        *charts.yoy_chart(empty["yoy"], tmp_path / "y.png"),
+        *charts.coverage_chart(empty["coverage"], tmp_path / "c.png"),
+        *charts.checks_chart(empty["checks"], empty["reports"], tmp_path / "k.png"),
+        *charts.overview_chart(empty["reports"], tmp_path / "o.png"),
+    ]
+    assert all(png_size(p)[0] > 0 for p in written)
+    assert np.all([p.exists() for p in written])
