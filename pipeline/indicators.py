@@ -109,6 +109,11 @@ class Matcher:
         self.indicators = catalog.indicators
         self.by_id = catalog.by_id()
         self.cues = {ind.id: ind.cue_patterns() for ind in self.indicators}
+        # one search to skip an indicator none of whose cues is anywhere near the number
+        self.cue_hint = {
+            ind.id: _alternation([c.split(GAP)[0] for c in ind.phrasings])
+            for ind in self.indicators
+        }
         v = catalog.vocab
         self.law = _alternation(v["law"])
         self.not_law = _alternation(v["not_law"])
@@ -185,7 +190,7 @@ class Matcher:
     def _candidates(self, unit: str | None, sur: Surroundings) -> list[tuple[Hit, int, str]]:
         found = []
         for order, ind in enumerate(self.indicators):
-            if unit not in ind.units:
+            if unit not in ind.units or not self.cue_hint[ind.id].search(sur.own):
                 continue
             hit = self._nearest_cue(ind, sur)
             if (

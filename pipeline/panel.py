@@ -132,122 +132,119 @@ def _unit(u: object) -> str | None:
     return u if isinstance(u, str) else None
 
 
-def build_observations(mentions: pd.DataFrame, matcher: Matcher) -> pd.DataFrame:
+def build_observations(mentions: pd.DataFrame, matcher: Matcher) -> list[dict]:
+    """One record per mention that names an indicator, in reading order within each report."""
+    cols = {c: mentions[c].tolist() for c in mentions.columns}
     rows = []
-    for i, m in match_all(mentions, matcher).items():
-        men = mentions.iloc[i]
+    for i, m in sorted(match_all(mentions, matcher).items()):
+        year = cols["report_year"][i]
         rows.append(
             {
-                "observation_id": f"{m.indicator_id}@{men.mention_id}",
-                "report_id": men.report_id,
+                "observation_id": f"{m.indicator_id}@{cols['mention_id'][i]}",
+                "report_id": cols["report_id"][i],
                 "indicator_id": m.indicator_id,
-                "value": float(men.value),
-                "unit": _unit(men.unit) or matcher.by_id[m.indicator_id].unit,
-                "approx": bool(men.approx),
-                "mention_id": men.mention_id,
-                "body": men.body if isinstance(men.body, str) and men.body else None,
-                "report_year": None if pd.isna(men.report_year) else int(men.report_year),
+                "value": float(cols["value"][i]),
+                "unit": _unit(cols["unit"][i]) or matcher.by_id[m.indicator_id].unit,
+                "approx": bool(cols["approx"][i]),
+                "mention_id": cols["mention_id"][i],
+                "body": cols["body"][i] if isinstance(cols["body"][i], str) else None,
+                "report_year": None if pd.isna(year) else int(year),
                 "scope": m.scope,
+                "in_panel": False,
+                "panel_rule": "",
+                "reviewed": False,
                 "cue": m.cue,
-                "char_start": int(men.char_start),
-                "status": men.status,
-                "source_file": men.source_file,
-                "context": men.context,
+                "char_start": int(cols["char_start"][i]),
+                "status": cols["status"][i],
+                "source_file": cols["source_file"][i],
+                "context": cols["context"][i],
             }
         )
-    frame = pd.DataFrame(rows)
-    if frame.empty:
-        frame = pd.DataFrame(columns=[*OBS_COLUMNS, "status", "source_file", "context"])
-    frame["in_panel"], frame["panel_rule"], frame["reviewed"] = False, "", False
-    return frame
+    rows.sort(key=lambda o: (o["report_id"], o["char_start"]))
+    return rows
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def _is_subscope(scope: object, subscope_words: tuple[str, ...]) -> bool:
-    return isinstance(scope, str) and any(w in scope for w in subscope_words)
-
-
-def _ineligible(row: pd.Series) -> str:
+def _ineligible(o: dict) -> str:
     """Why an observation cannot be in the panel ('' if it can)."""
-    if row["status"] != "ok":
-        return f"not in panel: report status is {row['status']}"
-    if not isinstance(row["body"], str):
+    if o["status"] != "ok":
+        return f"not in panel: report status is {o['status']}"
+    if not o["body"]:
         return "not in panel: the report's body is unknown (add it in sources.csv)"
-    if pd.isna(row["report_year"]):
+    if o["report_year"] is None:
         return "not in panel: the report's year is unknown (add it in sources.csv)"
     return ""
 
 
-def _pick_in_report(used: pd.DataFrame, sub: pd.Series) -> tuple[int, str]:
-    """The panel's observation among one report's observations of a cell, and why."""
-    wide = used[~sub]
-    pick = (wide if not wide.empty else used).index[0]
-    values = list(dict.fromkeys(used["value"]))
+def _pick_in_report(used: list[dict], sub: dict[int, bool]) -> tuple[dict, str]:
+    """The panel's observation among one report's observations of a cell (reading order), and
+    why it was chosen."""
+    wide = [o for o in used if not sub[id(o)]]
+    pick = (wide or used)[0]
+    values = list(dict.fromkeys(o["value"] for o in used))
     if len(used) == 1:
         return pick, "the only statement in the report"
     if len(values) == 1:
         return pick, f"stated {len(used)} times with the same value; the first statement"
-    if not wide.empty and sub.any():
-        narrow = ", ".join(
-            f"{s} {_fmt(v)}" for s, v in zip(used.scope[sub], used.value[sub], strict=False)
-        )
-        scope = used.at[pick, "scope"] or "unqualified"
+    if wide and len(wide) < len(used):
+        narrow = ", ".join(f"{o['scope']} {_fmt(o['value'])}" for o in used if sub[id(o)])
+        scope = pick["scope"] or "unqualified"
         return pick, f"body-wide scope ({scope}) preferred over sub-scope ({narrow})"
     listed = ", ".join(_fmt(v) for v in values)
     return pick, f"first of {len(values)} different values in the report ({listed})"
 
 
+def _why_not(o: dict, pick: dict, sub: dict[int, bool]) -> str:
+    cell = f"{pick['body']} {pick['report_year']}"
+    if o["report_id"] != pick["report_id"]:
+        return f"not in panel: another report ({pick['source_file']}) supplies {cell}"
+    if o["value"] == pick["value"]:
+        return "not in panel: restates the panel figure"
+    if sub[id(o)] and not sub[id(pick)]:
+        shown = pick["scope"] or "the body-wide figure"
+        return f"not in panel: sub-scope ({o['scope']}); the panel uses {shown}"
+    return f"not in panel: a later statement; the panel uses the first ({_fmt(pick['value'])})"
+
+
 def choose_panel(
-    obs: pd.DataFrame, subscope_words: tuple[str, ...], scoped_ids: set[str]
+    obs: list[dict], subscope_words: tuple[str, ...], scoped_ids: set[str]
 ) -> pd.DataFrame:
-    """Set in_panel / panel_rule on `obs` (in place; rows in reading order within a report) and
-    return the panel rows."""
-    obs["panel_rule"] = obs.apply(_ineligible, axis=1) if not obs.empty else ""
-    eligible = obs[obs["panel_rule"] == ""]
-    per_report = eligible.groupby("report_id").size()
-    first_file = eligible.groupby("report_id")["source_file"].first()
-    sub = eligible["scope"].map(lambda s: _is_subscope(s, subscope_words)).astype(bool)
-    sub &= eligible["indicator_id"].isin(scoped_ids)
+    """Set in_panel / panel_rule on every observation (records in reading order within a
+    report) and return the panel rows."""
+    cells: dict[tuple, list[dict]] = {}
+    per_report: dict[str, int] = {}
+    for o in obs:
+        o["panel_rule"] = _ineligible(o)
+        if not o["panel_rule"]:
+            cells.setdefault((o["body"], o["report_year"], o["indicator_id"]), []).append(o)
+            per_report[o["report_id"]] = per_report.get(o["report_id"], 0) + 1
+    # for a rate, a scope naming part of the body (区级部门和镇街负责人) is a sub-scope
+    sub = {
+        id(o): o["indicator_id"] in scoped_ids
+        and isinstance(o["scope"], str)
+        and any(w in o["scope"] for w in subscope_words)
+        for o in obs
+    }
     panel = []
-    for (body, year, ind), cell in eligible.groupby(["body", "report_year", "indicator_id"]):
+    for (body, year, _), cell in sorted(cells.items()):
+        files = {o["report_id"]: o["source_file"] for o in cell}
         # the fuller report supplies a body+year given by several reports
-        reports = sorted(cell["report_id"].unique(), key=lambda r: (-per_report[r], first_file[r]))
-        used = cell[cell.report_id == reports[0]]
-        pick, rule = _pick_in_report(used, sub[used.index])
-        p = obs.loc[pick]
+        reports = sorted(files, key=lambda r: (-per_report[r], files[r]))
+        pick, rule = _pick_in_report([o for o in cell if o["report_id"] == reports[0]], sub)
         if len(reports) > 1:
-            others = ", ".join(first_file[r] for r in reports[1:])
-            rule += f"; {len(reports)} reports give {body} {year}: used {p.source_file} (most figures), not {others}"
-        for i in cell.index.drop(pick):
-            if obs.at[i, "report_id"] != p.report_id:
-                why = f"another report ({p.source_file}) supplies {body} {year}"
-            elif obs.at[i, "value"] == p.value:
-                why = "restates the panel figure"
-            elif sub[i] and not sub[pick]:
-                why = f"sub-scope ({obs.at[i, 'scope']}); the panel uses {p.scope or 'the body-wide figure'}"
-            else:
-                why = f"a later statement; the panel uses the first ({_fmt(p.value)})"
-            obs.at[i, "panel_rule"] = f"not in panel: {why}"
-        obs.at[pick, "in_panel"], obs.at[pick, "panel_rule"] = True, rule
-        panel.append(
-            {
-                "body": body,
-                "report_year": int(year),
-                "indicator_id": ind,
-                "value": p.value,
-                "unit": p.unit,
-                "approx": bool(p.approx),
-                "mention_id": p.mention_id,
-                "report_id": p.report_id,
-                "observation_id": p.observation_id,
-                "n_observations": len(cell),
-                "panel_rule": rule,
-                "context": p.context,
-            }  # fmt: skip
-        )
+            others = ", ".join(files[r] for r in reports[1:])
+            rule += (
+                f"; {len(reports)} reports give {body} {year}: used {files[reports[0]]} "
+                f"(most figures), not {others}"
+            )
+        for o in cell:
+            o["panel_rule"] = rule if o is pick else _why_not(o, pick, sub)
+        pick["in_panel"] = True
+        panel.append({c: pick[c] for c in PANEL_COLUMNS if c in pick})
+        panel[-1].update(n_observations=len(cell), panel_rule=rule)
     return pd.DataFrame(panel, columns=PANEL_COLUMNS)
 
 
@@ -267,11 +264,11 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
     _append(con, "indicators", catalog_frame(matcher.catalog))
     mentions = con.execute(MENTIONS_SQL).fetchdf()
     obs = build_observations(mentions, matcher)
-    obs = obs.sort_values(["report_id", "char_start"], kind="stable").reset_index(drop=True)
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
     panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
-    obs["report_year"] = obs["report_year"].astype("Int64")
-    _append(con, "observations", obs[OBS_COLUMNS])
+    frame = pd.DataFrame(obs, columns=OBS_COLUMNS)
+    frame["report_year"] = frame["report_year"].astype("Int64")
+    _append(con, "observations", frame)
     _append(con, "indicator_panel", panel)
 
 
@@ -310,34 +307,28 @@ def unmapped_phrases(db_path: Path, limit: int = 40) -> list[dict]:
     finally:
         con.close()
     groups: dict[tuple[str, str], dict] = {}
+    cols = {c: mentions[c].tolist() for c in ("mention_id", "unit", "context", "source_file")}
     starts, ends = mentions["char_start"].tolist(), mentions["char_end"].tolist()
     for (_, s_start), rows in sentence_groups(mentions).items():
-        sentence = mentions.at[rows[0], "context"]
+        sentence = cols["context"][rows[0]]
         if not isinstance(sentence, str):
             continue
         base = 0 if pd.isna(s_start) else int(s_start)
         spans = [(starts[i] - base, ends[i] - base) for i in rows]
         for i, (s, e) in zip(rows, spans, strict=True):
-            if mentions.at[i, "mention_id"] in mapped or s < 0 or e > len(sentence):
+            if cols["mention_id"][i] in mapped or s < 0 or e > len(sentence):
                 continue
             sur = surroundings(sentence, s, e, spans)
-            noun = matcher.counted_noun(sur)
+            noun = matcher.counted_noun(sur) or "?"
             verbs = matcher.inner_verbs.findall(sur.before) or matcher.inner_verbs.findall(
                 sur.inherited[0] if sur.inherited else ""
             )
-            unit = _unit(mentions.at[i, "unit"]) or ""
-            key = ((noun or "?")[-4:], unit)
+            unit = _unit(cols["unit"][i]) or ""
             g = groups.setdefault(
-                key,
-                {
-                    "n": 0,
-                    "noun": noun or "?",
-                    "unit": unit,
-                    "verbs": {},
-                    "example": sentence,
-                    "file": mentions.at[i, "source_file"],
-                },  # fmt: skip
-            )
+                (noun[-4:], unit),
+                {"n": 0, "noun": noun, "unit": unit, "verbs": {}, "example": sentence,
+                 "file": cols["source_file"][i]},
+            )  # fmt: skip
             g["n"] += 1
             for v in verbs[-1:]:
                 g["verbs"][v] = g["verbs"].get(v, 0) + 1
