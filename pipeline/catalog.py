@@ -23,8 +23,7 @@ TOPICS = ("law", "education")
 TOPIC_FROM = ("clause", "sentence")
 GAP = "…"  # in a cue, "A…B": A, then B later in the same clause
 VOCAB_LISTS = (
-    "law", "not_law", "education", "verbs", "fillers", "internal", "public", "internal_cues",
-    "plans", "subscope",
+    "law", "not_law", "education", "verbs", "fillers", "internal", "public", "plans", "subscope",
 )  # fmt: skip
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -63,10 +62,20 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Reassign:
+    """A figure matched as `source` through one of `cues` is `target` when said of insiders."""
+
+    source: str
+    target: str
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalog:
     indicators: tuple[Indicator, ...]
     vocab: dict[str, tuple[str, ...]]
     source: Path
+    study_not_education: Reassign | None = None
 
     def by_id(self) -> dict[str, Indicator]:
         return {ind.id: ind for ind in self.indicators}
@@ -155,7 +164,13 @@ def parse_catalog(data: object, path: Path) -> Catalog:
                     f"{path}: cue '{cue}' points to two indicators ({owner[cue]}, {ind.id})"
                 )
             owner[cue] = ind.id
-    return Catalog(tuple(indicators), vocab, path)
+    reassign = None
+    if (raw := data.get("study_not_education")) is not None:
+        if not isinstance(raw, dict) or not {raw.get("from"), raw.get("to")} <= seen_ids:
+            raise CatalogError(f"{path}: study_not_education needs 'from' and 'to' indicator ids")
+        cues = _words(raw.get("cues"), "study_not_education: cues", path)
+        reassign = Reassign(raw["from"], raw["to"], cues)
+    return Catalog(tuple(indicators), vocab, path, reassign)
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,4 @@
-"""Mentions -> canonical indicators: the `indicators`, `observations` and `indicator_panel` tables.
+"""Which canonical indicator a figure names, read from the sentence around it.
 
 How a mention is matched (the vocabulary is data, in indicators.yml):
 1. Cut the sentence into clauses at ，；：。 and each clause into items at 、. The number's *own
@@ -120,7 +120,7 @@ class Matcher:
         self.education = _alternation(v["education"])
         self.internal = _alternation(v["internal"])
         self.public = _alternation(v["public"])
-        self.internal_cues = set(v["internal_cues"])
+        self.reassign = catalog.study_not_education
         self.plans = _alternation(v["plans"])
         self.fillers = re.compile(f"(?:{_alternation(v['fillers']).pattern}|\\s)*")
         self.verbs = _alternation((*v["verbs"], *v["fillers"]))
@@ -213,8 +213,9 @@ class Matcher:
         if not found:
             return None
         hit, _, ind_id = found[0]
-        if ind_id == "legal_education_events" and self._is_internal(hit.cue, sur):
-            study = self.by_id["law_study_sessions"]
+        r = self.reassign
+        if r and ind_id == r.source and any(c in hit.cue for c in r.cues) and self._internal(sur):
+            study = self.by_id[r.target]
             if unit in study.units and not self._vetoed(study, hit.region, hit.cue):
                 ind_id = study.id
         return Match(ind_id, hit.cue, self.clean_scope(hit.scope, after=hit.scope_after))
@@ -224,13 +225,9 @@ class Matcher:
         rest = self.verbs.sub("", sur.own)
         return not self.any_cue.search(sur.own) and not re.search(r"[\u4e00-\u9fff]", rest)
 
-    def _is_internal(self, cue: str, sur: Surroundings) -> bool:
-        """A 培训/讲座/讲堂 for the body's own officials (全警, 党委, 邀请 an expert), no public."""
-        return (
-            any(word in cue for word in self.internal_cues)
-            and bool(self.internal.search(sur.own))
-            and not self.public.search(sur.own)
-        )
+    def _internal(self, sur: Surroundings) -> bool:
+        """Said of the body's own officials (全警, 党委, 邀请 an expert), and of no public."""
+        return bool(self.internal.search(sur.own)) and not self.public.search(sur.own)
 
     def counted_noun(self, sur: Surroundings) -> str | None:
         """What a figure counts, for `unmapped`: the noun before it (专项执法培训404次), or after it
