@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.catalog import Catalog, load_catalog
+from pipeline.catalog import Catalog, CatalogError, load_catalog
 from pipeline.indicators import Matcher, default_matcher, match_sentence, surroundings
 
 PANEL_CSV = "indicator_panel.csv"
@@ -259,7 +259,11 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
 
 def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
     """Warehouse step: indicators, observations and indicator_panel from reports + mentions."""
-    matcher = default_matcher()
+    try:
+        matcher = default_matcher()
+    except CatalogError as exc:
+        # a broken edit of the catalog stops the run; the previous warehouse stays as it was
+        raise SystemExit(f"error: {exc}") from None
     con.execute(DDL)
     _append(con, "indicators", catalog_frame(matcher.catalog))
     mentions = con.execute(MENTIONS_SQL).fetchdf()
@@ -347,6 +351,9 @@ def print_unmapped(db_path: Path, limit: int = 40) -> int:
         return 2
     try:
         rows = unmapped_phrases(db_path, limit)
+    except CatalogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except duckdb.Error as exc:
         print(
             f"error: {db_path}: cannot read mentions/observations ({str(exc).splitlines()[0]})",
