@@ -47,7 +47,7 @@ class Hit:
     neg_length: int
     cue: str = field(compare=False)
     scope: str = field(compare=False)  # the text that qualifies the counted noun
-    scope_after: bool = field(compare=False)  # that text stands after the number
+    scope_after: bool = field(compare=False)  # scope follows its cue: keep what precedes a verb
     region: str = field(compare=False)  # the items from the cue to the number (for vetoes)
 
 
