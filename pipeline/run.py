@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import pyarrow as pa
 
 from pipeline import cache, panel, warehouse
 from pipeline.duplicates import mark_duplicates
@@ -135,6 +136,10 @@ def _work(task: tuple[str, str]) -> FileResult:
     return result
 
 
+def _work_batch(batch: list[tuple[str, str]]) -> list[FileResult]:
+    return [_work(task) for task in batch]
+
+
 def process_files(
     tasks: list[tuple[str, str]], keep_off_topic: bool, cached: frozenset[str], workers: int
 ) -> Iterator[FileResult]:
@@ -143,14 +148,22 @@ def process_files(
         _init_worker(keep_off_topic, cached)
         yield from map(_work, tasks)
         return
-    chunk = max(1, min(64, len(tasks) // (workers * 8)))
+    chunk = max(1, min(32, len(tasks) // (workers * 8)))
+    batches = [tasks[i : i + chunk] for i in range(0, len(tasks), chunk)]
+    in_flight = workers * 3  # bounded: results never pile up faster than they are loaded
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("fork"),
         initializer=_init_worker,
         initargs=(keep_off_topic, cached),
     ) as pool:
-        yield from pool.map(_work, tasks, chunksize=chunk)
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(_work_batch, batch))
+            if len(pending) >= in_flight:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 def hash_name(name: str) -> int:
@@ -183,8 +196,14 @@ class Loader:
     def flush(self) -> None:
         t0 = time.perf_counter()
         warehouse.append_frame(self.con, "reports", warehouse.reports_frame(self.reports))
-        warehouse.append_frame(self.con, "mentions", pd.DataFrame(self.mentions))
-        texts = pd.DataFrame(self.texts, columns=["report_id", "text"])
+        # Arrow, not pandas: DuckDB reads Arrow strings without a Python object per cell
+        warehouse.append_frame(self.con, "mentions", pa.table(self.mentions))
+        texts = pa.table(
+            {
+                "report_id": [t["report_id"] for t in self.texts],
+                "text": [t["text"] for t in self.texts],
+            }
+        )
         warehouse.append_frame(self.con, "report_texts", texts)
         if self.reused:
             cache.copy_mentions(self.con, self.reused)

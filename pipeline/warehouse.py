@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.ingest import MENTION_COLUMNS, REPORT_COLUMNS
 
@@ -87,12 +88,14 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
-def append_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Bulk-append a DataFrame (never row-by-row INSERTs); columns matched by name."""
-    if frame.empty:
+def append_frame(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table
+) -> None:
+    """Bulk-append a DataFrame or Arrow table (never row-by-row INSERTs); columns by name."""
+    if frame.num_rows == 0 if isinstance(frame, pa.Table) else frame.empty:
         return
     con.register("_frame", frame)
-    cols = ", ".join(frame.columns)
+    cols = ", ".join(frame.column_names if isinstance(frame, pa.Table) else frame.columns)
     con.execute(f"insert into {table} ({cols}) select {cols} from _frame")
     con.unregister("_frame")
 
