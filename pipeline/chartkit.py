@@ -156,6 +156,13 @@ def value_label(value: float, approx: object, raw_text: object) -> str:
     return f"{prefix}{label}{suffix}"
 
 
+def with_unit(number: str, unit: object) -> str:
+    """'349 所', '100%' (a percent sign sits right against its number)."""
+    if not isinstance(unit, str) or not unit:
+        return number
+    return f"{number}{unit}" if unit in ("%", "％", "‰") else f"{number} {unit}"
+
+
 def signed_pct(pct: float) -> str:
     return f"{'+' if pct > 0 else ''}{_trim(pct, 1)}%"
 
@@ -206,11 +213,12 @@ def chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [items[:0]]
 
 
-def page_path(out_path: Path, page: int) -> Path:
-    """Page 1 is out_path itself; later pages are <stem>_p2.png, <stem>_p3.png, ..."""
-    return (
-        out_path if page == 1 else out_path.with_name(f"{out_path.stem}_p{page}{out_path.suffix}")
-    )
+def page_path(out_path: Path, page: int, n_pages: int) -> Path:
+    """Page 1 is out_path itself; later pages are <stem>_p2.png, ... zero-padded to the number
+    of pages (_p02 ... _p14) so that a file listing shows them in order."""
+    if page == 1:
+        return out_path
+    return out_path.with_name(f"{out_path.stem}_p{page:0{len(str(n_pages))}d}{out_path.suffix}")
 
 
 def page_suffix(page: int, n_pages: int) -> str:

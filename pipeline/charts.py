@@ -54,7 +54,7 @@ def trend_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
             for ax in axes[len(ids) :]:
                 ax.set_axis_off()
             kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
-            paths.append(kit.save(fig, kit.page_path(out_path, page)))
+            paths.append(kit.save(fig, kit.page_path(out_path, page, len(pages))))
     return paths
 
 
@@ -116,7 +116,7 @@ def yoy_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
             ax = fig.add_subplot()
             _yoy_bars(ax, part)
             kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
-            paths.append(kit.save(fig, kit.page_path(out_path, page)))
+            paths.append(kit.save(fig, kit.page_path(out_path, page, len(pages))))
     return paths
 
 
@@ -150,7 +150,7 @@ def _yoy_bars(ax, part: pd.DataFrame) -> None:
     # the exact change, as a column to the right of the plot: it never overlaps a bar
     for y, row, p in zip(ypos, part.itertuples(index=False), pct, strict=True):
         unit = row.unit if isinstance(row.unit, str) else ""
-        values = f"{kit.fmt_num(row.value_from)}→{kit.fmt_num(row.value_to)} {unit}".strip()
+        values = kit.with_unit(f"{kit.fmt_num(row.value_from)}→{kit.fmt_num(row.value_to)}", unit)
         head = kit.signed_pct(p) if not np.isnan(p) else "上年为0"
         ax.text(
             1.02,
@@ -196,7 +196,7 @@ def coverage_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
             fig.legend(
                 handles=handles, loc="outside upper right", ncols=min(len(years), 6), frameon=False
             )
-            paths.append(kit.save(fig, kit.page_path(out_path, page)))
+            paths.append(kit.save(fig, kit.page_path(out_path, page, len(pages))))
     return paths
 
 
@@ -247,7 +247,8 @@ def _coverage_panel(ax, group: pd.DataFrame, palette: dict[int, str]) -> None:
     ax.set_xlim(0, max(values.max(), 100.0 if unit == "%" else 0.0) * 1.05 or 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: kit.fmt_num(v)))
     for y, row in zip(ypos, group.itertuples(index=False), strict=True):
-        text = f"{kit.fmt_num(row.value)} {unit}（{kit.fmt_num(row.numerator)}/{kit.fmt_num(row.denominator)}）"
+        parts = f"{kit.fmt_num(row.numerator)}/{kit.fmt_num(row.denominator)}"
+        text = f"{kit.with_unit(kit.fmt_num(row.value), unit)}（{parts}）"
         ax.text(1.02, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8.5)
 
 
@@ -291,7 +292,7 @@ def checks_chart(findings: pd.DataFrame, reports: pd.DataFrame, out_path: Path) 
             _checks_grid(ax, findings, part, checks)
             ax.set_xticks(range(len(checks)), [kit.wrap(names.get(c, c), 14) for c in checks])
             kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
-            paths.append(kit.save(fig, kit.page_path(out_path, page)))
+            paths.append(kit.save(fig, kit.page_path(out_path, page, len(pages))))
     return paths
 
 
@@ -381,5 +382,5 @@ def overview_chart(reports: pd.DataFrame, out_path: Path) -> list[Path]:
             for side in ("left", "bottom", "top", "right"):
                 ax.spines[side].set_visible(False)
             kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
-            paths.append(kit.save(fig, kit.page_path(out_path, page)))
+            paths.append(kit.save(fig, kit.page_path(out_path, page, len(pages))))
     return paths

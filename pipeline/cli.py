@@ -50,6 +50,14 @@ def _unmapped(args: argparse.Namespace) -> int:
     return print_unmapped(Path(args.db), limit=args.limit)
 
 
+def _notebooks(args: argparse.Namespace) -> int:
+    from pipeline.notebooks import notebooks_command
+
+    return notebooks_command(
+        Path(args.db), figures_dir=Path(args.figures) if args.figures else None
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -113,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unm.add_argument("--limit", type=int, default=40, help="how many phrases to list")
     unm.set_defaults(func=_unmapped)
+
+    nbs = sub.add_parser(
+        "notebooks", help="redraw the charts and re-execute the notebooks from the warehouse as is"
+    )
+    nbs.add_argument(
+        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
+    )
+    nbs.add_argument(
+        "--figures", default=str(paths.FIGURES_DIR.relative_to(paths.ROOT)), help="PNG chart folder"
+    )
+    nbs.set_defaults(func=_notebooks)
 
     return parser
 

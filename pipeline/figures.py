@@ -7,29 +7,37 @@ Files (page 2 and later of a long chart are <stem>_p2.png, ...):
   coverage_rates.png     rates (per school, per student, ...) across bodies and years
   checks.png             consistency findings per report
 <body> is the body's name made filesystem-safe (see chartkit.slug).
+
+A chart takes matplotlib about half a second, so with many bodies the per-body charts are drawn
+by a pool of processes, each with its own read-only connection.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 from pipeline import chartdata
 
 # charts this step owns in the figures folder: removed before a run so none is left stale
 OWNED_PATTERNS = ("overview*.png", "trend_*.png", "yoy_*.png", "coverage_rates*.png", "checks*.png")
+PARALLEL_MIN_BODIES = 8  # below this, starting processes costs more than it saves
 
 
 def export_figures(db_path: Path, options) -> None:
     """Registered in run.EXPORT_STEPS; does nothing when the run was told not to draw charts."""
     if options.figures_dir is None:
         return
-    paths = write_figures(db_path, Path(options.figures_dir))
+    workers = getattr(options, "workers", None) or os.cpu_count() or 1
+    paths = write_figures(db_path, Path(options.figures_dir), workers)
     if not options.quiet:
         print(f"{len(paths)} chart(s) -> {options.figures_dir}", file=sys.stderr)
 
 
-def write_figures(db_path: Path, out_dir: Path) -> list[Path]:
+def write_figures(db_path: Path, out_dir: Path, workers: int = 1) -> list[Path]:
     from pipeline import chartkit as kit
     from pipeline import charts  # matplotlib is imported only when charts are drawn
 
@@ -40,21 +48,14 @@ def write_figures(db_path: Path, out_dir: Path) -> list[Path]:
     con = chartdata.connect(db_path)
     try:
         reports = chartdata.reports_frame(con)
-        paths = charts.overview_chart(reports, out_dir / "overview.png")
-
-        trends = chartdata.trend_frame(con)
         multi_year = set(chartdata.bodies_with_years(con, 2))
-        yoy = chartdata.yoy_frame(con)
-        bodies = sorted(multi_year | set(yoy["body"].dropna()))
+        with_yoy = set(chartdata.yoy_frame(con)["body"].dropna())
+        bodies = sorted(multi_year | with_yoy)
         names = kit.unique_slugs(bodies)
-        for body in bodies:
-            if body in multi_year:
-                frame = trends[trends["body"] == body]
-                paths += charts.trend_chart(frame, out_dir / f"trend_{names[body]}.png")
-            frame = yoy[yoy["body"] == body]
-            if not frame.empty:
-                paths += charts.yoy_chart(frame, out_dir / f"yoy_{names[body]}.png")
+        tasks = [(body, names[body], body in multi_year) for body in bodies]
 
+        paths = charts.overview_chart(reports, out_dir / "overview.png")
+        paths += draw_bodies_parallel(db_path, out_dir, tasks, workers)
         paths += charts.coverage_chart(
             chartdata.coverage_frame(con), out_dir / "coverage_rates.png"
         )
@@ -62,3 +63,42 @@ def write_figures(db_path: Path, out_dir: Path) -> list[Path]:
     finally:
         con.close()
     return paths
+
+
+def draw_bodies_parallel(
+    db_path: Path, out_dir: Path, tasks: list[tuple[str, str, bool]], workers: int
+) -> list[Path]:
+    if workers <= 1 or len(tasks) < PARALLEL_MIN_BODIES:
+        return [path for _, path in draw_bodies(db_path, out_dir, tasks)]
+    n = min(workers, len(tasks))
+    chunks = [tasks[i::n] for i in range(n)]
+    with ProcessPoolExecutor(max_workers=n, mp_context=get_context("fork")) as pool:
+        drawn = list(pool.map(draw_bodies, [db_path] * n, [out_dir] * n, chunks))
+    # same order as a serial run, whatever the chunking
+    order = {body: i for i, (body, _, _) in enumerate(tasks)}
+    by_body = sorted((order[body], path) for part in drawn for body, path in part)
+    return [path for _, path in by_body]
+
+
+def draw_bodies(
+    db_path: Path, out_dir: Path, tasks: list[tuple[str, str, bool]]
+) -> list[tuple[str, Path]]:
+    """trend_ and yoy_ charts of some bodies, from a connection of this process's own."""
+    from pipeline import charts
+
+    con = chartdata.connect(db_path)
+    out: list[tuple[str, Path]] = []
+    try:
+        for body, name, has_trend in tasks:
+            drawn = []
+            if has_trend:
+                drawn += charts.trend_chart(
+                    chartdata.trend_frame(con, body), out_dir / f"trend_{name}.png"
+                )
+            frame = chartdata.yoy_frame(con, body)
+            if not frame.empty:
+                drawn += charts.yoy_chart(frame, out_dir / f"yoy_{name}.png")
+            out += [(body, path) for path in drawn]
+    finally:
+        con.close()
+    return out

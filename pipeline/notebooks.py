@@ -11,6 +11,7 @@ the run is told which notebook and which cell failed, in one line, without a tra
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import tempfile
@@ -48,25 +49,57 @@ def export_notebooks(db_path: Path, options) -> None:
         )
 
 
+def notebooks_command(db_path: Path, figures_dir: Path | None = None) -> int:
+    """`python -m pipeline notebooks`: charts and notebooks again, without rebuilding the
+    warehouse (e.g. after editing a notebook). Exit code 4 if a notebook failed."""
+    from pipeline import warehouse
+    from pipeline.figures import write_figures
+
+    if not db_path.is_file():
+        print(
+            f"error: no warehouse at {db_path}; run `python -m pipeline run` first", file=sys.stderr
+        )
+        return 2
+    try:
+        with warehouse.run_lock(db_path):  # a run in progress would replace the file under us
+            if figures_dir is not None:
+                drawn = write_figures(db_path, figures_dir, os.cpu_count() or 1)
+                print(f"{len(drawn)} chart(s) -> {figures_dir}", file=sys.stderr)
+            outcomes = run_all(db_path, db_path.parent / "notebooks")
+    except warehouse.WarehouseBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    return 4 if any(o.error for o in outcomes) else 0
+
+
 def notebook_sources(folder: Path = paths.NOTEBOOKS_DIR) -> list[Path]:
     return sorted(folder.glob(NOTEBOOK_PATTERN))
 
 
 def run_all(db_path: Path, out_dir: Path, quiet: bool = False) -> list[Outcome]:
+    """Execute every notebook, all at once (each in its own kernel: most of a notebook's time is
+    kernel start-up and imports, which overlap well)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcomes = []
-    for source in notebook_sources():
-        outcome = run_notebook(source, db_path, out_dir)
-        outcomes.append(outcome)
+    sources = notebook_sources()
+    outcomes = asyncio.run(_run_together(sources, db_path, out_dir))
+    for outcome in outcomes:
         if outcome.error:
             print(f"error: {outcome.error} (partial output: {outcome.html})", file=sys.stderr)
         elif not quiet:
-            print(f"notebook {source.name} -> {outcome.html}", file=sys.stderr)
+            print(f"notebook {outcome.source.name} -> {outcome.html}", file=sys.stderr)
     return outcomes
+
+
+async def _run_together(sources: list[Path], db_path: Path, out_dir: Path) -> list[Outcome]:
+    return list(await asyncio.gather(*(_run(s, db_path, out_dir) for s in sources)))
 
 
 def run_notebook(source: Path, db_path: Path, out_dir: Path) -> Outcome:
     """Execute one notebook; write .ipynb and .html whether or not it succeeded."""
+    return asyncio.run(_run(source, db_path, out_dir))
+
+
+async def _run(source: Path, db_path: Path, out_dir: Path) -> Outcome:
     import jupytext
     import nbformat
     from nbclient import NotebookClient
@@ -90,7 +123,7 @@ def run_notebook(source: Path, db_path: Path, out_dir: Path) -> Outcome:
     out_dir.mkdir(parents=True, exist_ok=True)
     outcome = Outcome(source, out_dir / f"{source.stem}.ipynb", out_dir / f"{source.stem}.html")
     try:
-        client.execute()
+        await client.async_execute()
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         outcome.error = describe_failure(source, nb, exc)
     except Exception as exc:  # kernel could not start, etc.: still one clear line
