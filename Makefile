@@ -24,6 +24,14 @@ test: $(STAMP)
 	$(PY) -m ruff check pipeline tests notebooks
 	$(PY) -m pytest -q
 
+## notebooks: redraw the charts and re-execute the notebooks on the current warehouse (no rebuild)
+notebooks: $(STAMP)
+	$(PY) -m pipeline notebooks
+
+## lab: open the notebooks in JupyterLab (right-click a notebooks/*.py file, Open With > Jupytext Notebook)
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
 ## evaluate: score extraction against the labelled dev set in tests/gold
 evaluate: $(STAMP)
 	$(PY) -m pipeline evaluate --gold tests/gold
@@ -50,4 +58,4 @@ clean:
 help:
 	@grep -E '^## ' Makefile | sed 's/^## /  /'
 
-.PHONY: venv run test evaluate bench lint format clean help
+.PHONY: venv run test notebooks lab evaluate bench lint format clean help
