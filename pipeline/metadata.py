@@ -111,13 +111,16 @@ def _expand(name: str) -> str:
     return name
 
 
-# Level characters that are part of an ordinary word, not a place: 城市管理局, 市场监管局, 乡村振兴局.
+# Level characters that are part of an ordinary word, not a place: 市场监管局, 乡村振兴局,
+# 城乡建设局, and 城市管理局 (but 丰城市, 盐城市 are places: 城市 is a word only before 管理...).
 _WORDS_AFTER = ("市场", "市政", "市容", "乡村", "区域", "县域", "镇街")
-_WORDS_BEFORE = ("城市", "社区", "街区", "城乡")
+_WORDS_AROUND = ("城乡", "城市管理", "城市建设", "城市综合", "城市执法", "城市规划", "城市更新")
 
 
 def _in_word(name: str, i: int) -> bool:
-    return name[i : i + 2] in _WORDS_AFTER or name[max(0, i - 1) : i + 1] in _WORDS_BEFORE
+    if name[i : i + 2] in _WORDS_AFTER:
+        return True
+    return any(name[max(0, i - 1) : i - 1 + len(w)] == w for w in _WORDS_AROUND)
 
 
 def split_body(name: str) -> tuple[str | None, str | None]:
