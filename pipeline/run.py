@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline import cache, panel, warehouse
+from pipeline import cache, checks, panel, transform, warehouse
 from pipeline.duplicates import mark_duplicates
 from pipeline.ingest import MENTION_COLUMNS, FileResult, empty_report, process_bytes
 from pipeline.metadata import split_body
@@ -311,6 +311,9 @@ EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = []
 
 WAREHOUSE_STEPS.append(("indicators", panel.build_indicator_tables))
 EXPORT_STEPS.append(("indicator_panel_csv", panel.export_panel_csv))
+# SQL models of pipeline/sql/ (yoy_change, coverage_rates, consistency_checks): after indicators
+WAREHOUSE_STEPS.append(("transforms", transform.run_transforms))
+EXPORT_STEPS.append(("consistency_checks_csv", checks.export_csv))
 
 
 def build_warehouse(options: RunOptions) -> IngestSummary:
@@ -386,6 +389,9 @@ def run(options: RunOptions) -> int:
     except warehouse.WarehouseBusy as exc:
         log(f"error: {exc}")
         return 3
+    except transform.TransformFailed as exc:
+        log(f"error: {exc}")
+        return 4
     if not options.quiet:
         reused = f", {summary.n_reused} unchanged (reused)" if summary.n_reused else ""
         log(

@@ -96,6 +96,7 @@ def seed_frames() -> dict[str, pd.DataFrame]:
         "single_valued_indicators": pd.DataFrame(
             {"indicator_id": checks["single_valued_indicators"]}
         ),
+        "restated_skip_words": pd.DataFrame({"word": checks["restated_skip_words"]}),
         "check_settings": pd.DataFrame(
             {"name": list(settings), "value": [float(v) for v in settings.values()]}
         ),

@@ -1,9 +1,11 @@
 -- check_restated_figures: one report giving the same indicator twice, in different sentences, with
 -- different values, where the indicator is a stock stated once (its schools, students, staff,
 -- appointees: single_valued_indicators in pipeline/checks.yml). Activity counts (events, cases,
--- exams) are left out, since a report lists several of them. Figures with different `scope`, figures
--- inside a breakdown (after 其中/包括/含 in their sentence: a sub-count such as 其中新聘20名) and
--- approximate figures are not compared.
+-- exams) are left out, since a report lists several of them. Figures inside a breakdown (after
+-- 其中/包括/含 in their sentence: a sub-count such as 其中新聘20名), figures whose clause names a
+-- subgroup or period (restated_skip_words: 新聘, 累计, 今年 ...) and approximate figures are not
+-- compared. `scope` is not used: for a count it is the phrase before
+-- the cue, which differs between a figure and its own restatement.
 with
 
 observations as (select * from observations),
@@ -18,9 +20,16 @@ report_texts as (select * from report_texts),
 
 part_list_markers as (select * from part_list_markers),
 
+restated_skip_words as (select * from restated_skip_words),
+
 marker_pattern as (
     select '(' || string_agg(marker, '|') || ')' as pattern
     from part_list_markers
+),
+
+skip_pattern as (
+    select '(' || string_agg(word, '|') || ')' as pattern
+    from restated_skip_words
 ),
 
 stocks as (
@@ -29,7 +38,6 @@ stocks as (
         observations.mention_id,
         observations.indicator_id,
         observations.value,
-        observations.scope,
         mention_quotes.sentence_start,
         mention_quotes.char_start,
         mention_quotes.quote,
@@ -50,7 +58,10 @@ stocks as (
 ),
 
 comparable as (
-    select * from stocks where not in_breakdown
+    select stocks.*
+    from stocks
+    cross join skip_pattern
+    where not stocks.in_breakdown and not regexp_matches(stocks.quote, skip_pattern.pattern)
 ),
 
 pairs as (
@@ -76,7 +87,6 @@ pairs as (
             and later.char_start > earlier.char_start
             and later.sentence_start != earlier.sentence_start
             and later.value != earlier.value
-            and later.scope is not distinct from earlier.scope
 ),
 
 final as (

@@ -25,6 +25,14 @@ before_figure as (
     from windows
 ),
 
+clauses as (
+    select
+        *,
+        regexp_extract(text_before, '[^，,；;。：:、！？!?\s]*$') as clause_before,
+        regexp_extract(text_after, '^[^，,；;。：:、！？!?\s（(0-9０-９]*') as clause_after
+    from before_figure
+),
+
 final as (
     select
         mention_id,
@@ -36,10 +44,13 @@ final as (
         char_start,
         char_end,
         sentence_start,
-        regexp_extract(text_before, '[^，,；;。：:、！？!?\s]*$')
+        -- … marks a clause cut by the window
+        case when length(clause_before) = 20 then '…' else '' end
+        || clause_before
         || raw_text
-        || regexp_extract(text_after, '^[^，,；;。：:、！？!?\s（(0-9０-９]*') as quote
-    from before_figure
+        || clause_after
+        || case when length(clause_after) = 12 then '…' else '' end as quote
+    from clauses
 )
 
 select * from final
