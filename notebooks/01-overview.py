@@ -106,10 +106,7 @@ else:
 panel = chartdata.trend_frame(con)
 panel = panel.assign(
     file=panel["source_file"].map(lambda s: Path(s).name if isinstance(s, str) else ""),
-    label=[
-        kit.value_label(v, a, r)
-        for v, a, r in zip(panel["value"], panel["approx"], panel["raw_text"], strict=True)
-    ],
+    approx_zh=panel["approx"].fillna(False).astype(bool).map({True: "约数", False: ""}),
 )
 kit.evidence_table(
     panel,
@@ -117,7 +114,8 @@ kit.evidence_table(
         "body": "机构",
         "report_year": "年度",
         "name_zh": "指标",
-        "label": "数值",
+        "value": "数值",
+        "approx_zh": "约数",
         "unit": "单位",
         "raw_text": "原文",
         "context": "原文句子",

@@ -88,16 +88,14 @@ for body in shown:
     display(Markdown("**证据：图中每个数值与原文句子**"))
     kit.evidence_table(
         frame.assign(
-            label=[
-                kit.value_label(v, a, r)
-                for v, a, r in zip(frame["value"], frame["approx"], frame["raw_text"], strict=True)
-            ],
+            approx_zh=frame["approx"].fillna(False).astype(bool).map({True: "约数", False: ""}),
             file=frame["source_file"].map(lambda s: Path(s).name if isinstance(s, str) else ""),
         ),
         {
             "report_year": "年度",
             "name_zh": "指标",
-            "label": "数值",
+            "value": "数值",
+            "approx_zh": "约数",
             "unit": "单位",
             "raw_text": "原文",
             "context": "原文句子",

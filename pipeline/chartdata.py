@@ -74,7 +74,8 @@ def trend_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.D
         left join {_INDICATORS} i using (indicator_id)
         left join mentions m on m.mention_id = p.mention_id
         left join reports r on r.report_id = p.report_id
-        where p.body is not null and p.value is not null and (? is null or p.body = ?)
+        where p.body is not null and p.report_year is not null and p.value is not null
+          and (? is null or p.body = ?)
         order by p.body, ord, p.indicator_id, p.report_year
     """
     return _query(con, sql, [body, body], TREND_COLUMNS)

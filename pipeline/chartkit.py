@@ -29,9 +29,6 @@ FOOTER_LINE_INCHES = 0.17  # one 7.5 pt line at 1.4 line spacing, with a little 
 NO_BODY = "（未识别机构）"
 INCREASE, DECREASE, NEUTRAL = "#2b6cb0", "#dd6b20", "#a0aec0"
 SEVERITY_COLOURS = {"error": "#c53030", "warning": "#dd6b20", "info": "#718096"}
-# qualifiers that make a figure approximate, as the reports write them (see LABELING.md)
-PREFIX_QUALIFIERS = ("超过", "近", "约", "超", "逾")
-SUFFIX_QUALIFIERS = ("以上", "左右", "余", "多")
 
 
 @contextmanager
@@ -126,14 +123,18 @@ def body_label(body: object) -> str:
     return str(body) if isinstance(body, str) and body else NO_BODY
 
 
-def fmt_num(value: float) -> str:
-    """349 -> '349'; 62000 -> '6.2万'; 0.4903 -> '0.49'; 98.5 -> '98.5'; 3e8 -> '3亿'."""
+def fmt_num(value: float, exact_below: float = 1e4) -> str:
+    """A number for a chart: exact below `exact_below` (349, 98.5, 0.49), else in 万/亿 (6.2万).
+
+    Axis ticks use the default (6万 reads better than 60000); value labels pass 1e6 so that a
+    count such as 68861 is shown exactly.
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     sign = "-" if value < 0 else ""
     v = abs(float(value))
     for scale, suffix in ((1e8, "亿"), (1e4, "万")):
-        if v >= scale:
+        if v >= max(scale, exact_below):
             return f"{sign}{_trim(v / scale, 2)}{suffix}"
     return sign + _trim(v, 2 if v >= 1 else 3)
 
@@ -143,17 +144,24 @@ def _trim(v: float, digits: int) -> str:
     return text or "0"
 
 
-def value_label(value: float, approx: object, raw_text: object) -> str:
-    """The value as a label, keeping the report's own approximation word (780余, 近3000, 98%以上)."""
-    label = fmt_num(value)
-    if not bool(approx) or pd.isna(approx):
-        return label
-    raw = raw_text if isinstance(raw_text, str) else ""
-    prefix = next((q for q in PREFIX_QUALIFIERS if raw.startswith(q)), "")
-    suffix = next((q for q in SUFFIX_QUALIFIERS if q in raw), "")
-    if not prefix and not suffix:
-        prefix = "约"
-    return f"{prefix}{label}{suffix}"
+_NUMERAL = "0-9〇零一二两三四五六七八九十百千万亿"
+# the measure word after a number ("场次" in 850余场次, "人次" in 6.2万人次, "名" in 二十三名)
+# (百分点 is spelled out because 百 is also a numeral: 三百名 -> 三百)
+_TRAILING_UNIT = re.compile(rf"(?:个?百分点|(?<=[{_NUMERAL}余多])[^{_NUMERAL}余多.%％]+)$")
+
+
+def value_label(value: float, approx: object, raw_text: object = None) -> str:
+    """A figure's label as the report wrote it, without its measure word (the panel title has
+    the unit): 850余场次 -> 850余, 近3000人 -> 近3000, 6.2万人次 -> 6.2万, 200人以上 -> 200以上.
+    Without the source text: the number, with 约 when it is approximate."""
+    raw = raw_text.strip() if isinstance(raw_text, str) else ""
+    if raw:
+        tail = next((q for q in ("以上", "左右") if raw.endswith(q)), "")
+        label = _TRAILING_UNIT.sub("", raw[: len(raw) - len(tail)]) + tail
+        if re.search(f"[{_NUMERAL}]", label):
+            return label
+    label = fmt_num(value, exact_below=1e6)
+    return f"约{label}" if bool(approx) and not pd.isna(approx) else label
 
 
 def with_unit(number: str, unit: object) -> str:

@@ -150,7 +150,8 @@ def _yoy_bars(ax, part: pd.DataFrame) -> None:
     # the exact change, as a column to the right of the plot: it never overlaps a bar
     for y, row, p in zip(ypos, part.itertuples(index=False), pct, strict=True):
         unit = row.unit if isinstance(row.unit, str) else ""
-        values = kit.with_unit(f"{kit.fmt_num(row.value_from)}→{kit.fmt_num(row.value_to)}", unit)
+        change = f"{kit.fmt_num(row.value_from, 1e6)}→{kit.fmt_num(row.value_to, 1e6)}"
+        values = kit.with_unit(change, unit)
         head = kit.signed_pct(p) if not np.isnan(p) else "上年为0"
         ax.text(
             1.02,
@@ -237,9 +238,13 @@ def _coverage_panel(ax, group: pd.DataFrame, palette: dict[int, str]) -> None:
     )
     ypos = np.arange(len(group))[::-1]
     values = group["value"].astype(float).to_numpy()
-    ax.barh(ypos, values, color=[palette[int(y)] for y in group["report_year"]], height=0.62)
+    colours = [
+        palette.get(int(y), kit.NEUTRAL) if pd.notna(y) else kit.NEUTRAL
+        for y in group["report_year"]
+    ]
+    ax.barh(ypos, values, color=colours, height=0.62)
     labels = [
-        f"{kit.shorten(kit.body_label(b), 26)} {int(y)}"
+        f"{kit.shorten(kit.body_label(b), 26)} {_int(y)}"
         for b, y in zip(group["body"], group["report_year"], strict=True)
     ]
     ax.set_yticks(ypos, labels)
@@ -247,7 +252,7 @@ def _coverage_panel(ax, group: pd.DataFrame, palette: dict[int, str]) -> None:
     ax.set_xlim(0, max(values.max(), 100.0 if unit == "%" else 0.0) * 1.05 or 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: kit.fmt_num(v)))
     for y, row in zip(ypos, group.itertuples(index=False), strict=True):
-        parts = f"{kit.fmt_num(row.numerator)}/{kit.fmt_num(row.denominator)}"
+        parts = f"{kit.fmt_num(row.numerator, 1e6)}/{kit.fmt_num(row.denominator, 1e6)}"
         text = f"{kit.with_unit(kit.fmt_num(row.value), unit)}（{parts}）"
         ax.text(1.02, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8.5)
 
