@@ -56,14 +56,16 @@ def attach_previous(con: duckdb.DuckDBPyConnection, db_path: Path, current: str)
 
 
 def copy_mentions(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> None:
-    """Bulk-copy the previous run's mentions of unchanged reports into the new warehouse."""
+    """Bulk-copy the previous run's mentions (and their indicator matches) of unchanged reports
+    into the new warehouse."""
     ids = pd.DataFrame({"report_id": report_ids})
     con.register("_reused", ids)
-    cols = ", ".join(r[0] for r in con.execute("describe mentions").fetchall())
-    con.execute(
-        f"insert into mentions ({cols}) select {cols} from {_ALIAS}.mentions "
-        "where report_id in (select report_id from _reused)"
-    )
+    for table in ("mentions", "mention_matches"):
+        cols = ", ".join(r[0] for r in con.execute(f"describe {table}").fetchall())
+        con.execute(
+            f"insert into {table} ({cols}) select {cols} from {_ALIAS}.{table} "
+            "where report_id in (select report_id from _reused)"
+        )
     con.unregister("_reused")
 
 

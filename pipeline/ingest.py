@@ -11,7 +11,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.catalog import CatalogError
 from pipeline.extract import extract_mentions
+from pipeline.indicators import default_matcher, match_sentence
 from pipeline.metadata import extract_metadata, is_rule_of_law_report
 from pipeline.readers import ReadError, detect_format, read_bytes
 
@@ -19,6 +21,13 @@ REPORT_COLUMNS = [
     "report_id", "source_file", "sha256", "title", "body", "jurisdiction", "department",
     "report_year", "published", "n_chars", "status", "message", "format", "encoding",
     "body_source", "source_url", "duplicate_of",
+]  # fmt: skip
+# The indicator each mention names, decided here in the worker (matching reads only the
+# mention's own sentence, so it is part of the per-file pure function). `value`, `unit`,
+# `char_start`, `char_end` are a snapshot: the indicators step re-matches a report whose mentions
+# no longer equal their snapshot (after user corrections).
+MATCH_COLUMNS = [
+    "mention_id", "report_id", "unit", "char_start", "char_end", "indicator_id", "cue", "scope",
 ]  # fmt: skip
 MENTION_COLUMNS = [
     "mention_id", "report_id", "value", "unit", "approx", "raw_text", "char_start", "char_end",
@@ -33,6 +42,7 @@ class FileResult:
     text: str | None = None
     reused: bool = False  # mentions are copied from the previous warehouse (same content hash)
     mention_columns: dict[str, list] | None = None  # the mentions as columns, across processes
+    matches: list[dict] = field(default_factory=list)  # MATCH_COLUMNS rows
     seconds: dict[str, float] = field(default_factory=dict)  # CPU time per stage, for `bench`
 
 
@@ -118,6 +128,43 @@ def process_bytes(
                 }
             )
     t2 = time.perf_counter()
+    matches = match_mentions(mentions)
+    t3 = time.perf_counter()
     return FileResult(
-        report, mentions, text, reused=reused, seconds={"decode": t1 - t0, "extract": t2 - t1}
+        report,
+        mentions,
+        text,
+        reused=reused,
+        matches=matches,
+        seconds={"decode": t1 - t0, "extract": t2 - t1, "indicator match": t3 - t2},
     )
+
+
+def match_mentions(mentions: list[dict]) -> list[dict]:
+    """Indicator matches of one report's mentions (one row per mention, indicator_id None when
+    none). Empty if the catalog cannot be loaded: the indicators step then reports why."""
+    try:
+        matcher = default_matcher()
+    except CatalogError:
+        return []
+    by_sentence: dict[int, list[dict]] = {}
+    for m in mentions:
+        by_sentence.setdefault(m["sentence_start"], []).append(m)
+    rows = []
+    for start, group in by_sentence.items():
+        sentence = group[0]["context"]
+        figures = [(m["char_start"] - start, m["char_end"] - start, m["unit"]) for m in group]
+        for m, hit in zip(group, match_sentence(matcher, sentence, figures), strict=True):
+            rows.append(
+                {
+                    "mention_id": m["mention_id"],
+                    "report_id": m["report_id"],
+                    "unit": m["unit"],
+                    "char_start": m["char_start"],
+                    "char_end": m["char_end"],
+                    "indicator_id": hit.indicator_id if hit else None,
+                    "cue": hit.cue if hit else None,
+                    "scope": hit.scope if hit else None,
+                }
+            )
+    return rows

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.catalog import Catalog, CatalogError, load_catalog
-from pipeline.indicators import Matcher, default_matcher, match_sentence, surroundings
+from pipeline.indicators import Match, Matcher, default_matcher, match_sentence, surroundings
 
 PANEL_CSV = "indicator_panel.csv"
 DDL = """
@@ -132,11 +132,14 @@ def _unit(u: object) -> str | None:
     return u if isinstance(u, str) else None
 
 
-def build_observations(mentions: pd.DataFrame, matcher: Matcher) -> list[dict]:
-    """One record per mention that names an indicator, in reading order within each report."""
+def build_observations(
+    mentions: pd.DataFrame, matcher: Matcher, found: dict[int, Match] | None = None
+) -> list[dict]:
+    """One record per mention that names an indicator, in reading order within each report.
+    `found` (row position -> Match) is the matching already done at ingest; None matches now."""
     cols = {c: mentions[c].tolist() for c in mentions.columns}
     rows = []
-    for i, m in sorted(match_all(mentions, matcher).items()):
+    for i, m in sorted((match_all(mentions, matcher) if found is None else found).items()):
         year = cols["report_year"][i]
         rows.append(
             {
@@ -257,6 +260,50 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     con.unregister("_ind_frame")
 
 
+# Reports whose mentions differ from the snapshot taken when they were matched at ingest
+# (a user correction changed, dropped or added a figure): these are matched again here.
+STALE_SQL = """
+    select distinct report_id from (
+        (select mention_id, report_id, unit, char_start, char_end from mentions
+         except select mention_id, report_id, unit, char_start, char_end from mention_matches)
+        union all
+        (select mention_id, report_id, unit, char_start, char_end from mention_matches
+         except select mention_id, report_id, unit, char_start, char_end from mentions)
+    )
+"""
+
+
+def _observations(con: duckdb.DuckDBPyConnection, matcher: Matcher) -> list[dict]:
+    """Observations from the matches made at ingest, re-matching only reports that changed since.
+    Reading only matched mentions keeps this step small however many figures the corpus has."""
+    con.execute(f"create or replace temp table _stale as {STALE_SQL}")
+    base = MENTIONS_SQL.replace("order by m.report_id, m.char_start", "")
+    matched = con.execute(
+        f"""
+        select q.*, mm.indicator_id, mm.cue, mm.scope
+        from ({base}) q join mention_matches mm using (mention_id)
+        where mm.indicator_id is not null and q.report_id not in (select report_id from _stale)
+        order by q.report_id, q.char_start
+        """
+    ).fetchdf()
+    found = {
+        i: Match(ind, cue, scope if isinstance(scope, str) else None)
+        for i, (ind, cue, scope) in enumerate(
+            zip(matched["indicator_id"], matched["cue"], matched["scope"], strict=True)
+        )
+    }
+    obs = build_observations(matched.drop(columns=["indicator_id", "cue", "scope"]), matcher, found)
+    stale = con.execute(
+        f"select * from ({base}) q where q.report_id in (select report_id from _stale) "
+        "order by q.report_id, q.char_start"
+    ).fetchdf()
+    if not stale.empty:
+        obs += build_observations(stale, matcher)
+    con.execute("drop table _stale")
+    obs.sort(key=lambda o: (o["report_id"], o["char_start"]))
+    return obs
+
+
 def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
     """Warehouse step: indicators, observations and indicator_panel from reports + mentions."""
     try:
@@ -266,8 +313,7 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         raise SystemExit(f"error: {exc}") from None
     con.execute(DDL)
     _append(con, "indicators", catalog_frame(matcher.catalog))
-    mentions = con.execute(MENTIONS_SQL).fetchdf()
-    obs = build_observations(mentions, matcher)
+    obs = _observations(con, matcher)
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
     panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
     frame = pd.DataFrame(obs, columns=OBS_COLUMNS)

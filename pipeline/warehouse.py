@@ -52,6 +52,16 @@ create table mentions (
     section        varchar,
     sentence_start integer
 );
+create table mention_matches (
+    mention_id   varchar primary key,
+    report_id    varchar not null,
+    unit         varchar,
+    char_start   integer not null,
+    char_end     integer not null,
+    indicator_id varchar,
+    cue          varchar,
+    scope        varchar
+);
 create table report_texts (
     report_id varchar primary key,
     text      varchar not null
