@@ -26,7 +26,13 @@ import pyarrow as pa
 
 from pipeline import cache, checks, panel, transform, warehouse
 from pipeline.duplicates import mark_duplicates
-from pipeline.ingest import MENTION_COLUMNS, FileResult, empty_report, process_bytes
+from pipeline.ingest import (
+    MATCH_COLUMNS,
+    MENTION_COLUMNS,
+    FileResult,
+    empty_report,
+    process_bytes,
+)
 from pipeline.metadata import split_body
 from pipeline.progress import Progress
 from pipeline.readers import MAX_BYTES
@@ -136,6 +142,10 @@ def _work(task: tuple[str, str]) -> FileResult:
     return result
 
 
+def _columns(rows: list[dict], names: list[str]) -> dict[str, list]:
+    return {c: [r[c] for r in rows] for c in names}
+
+
 def _work_batch(batch: list[tuple[str, str]]) -> list[FileResult]:
     return [_work(task) for task in batch]
 
@@ -180,8 +190,10 @@ class Loader:
         self.mentions: dict[str, list] = {c: [] for c in MENTION_COLUMNS}
         self.texts: list[dict] = []
         self.reused: list[str] = []
+        self.matches: list[dict] = []
 
     def add(self, result: FileResult) -> None:
+        self.matches.extend(result.matches)
         self.reports.append(result.report)
         columns = result.mention_columns or {
             c: [m[c] for m in result.mentions] for c in MENTION_COLUMNS
@@ -205,9 +217,12 @@ class Loader:
             }
         )
         warehouse.append_frame(self.con, "report_texts", texts)
+        if self.matches:
+            matches = pa.table(_columns(self.matches, MATCH_COLUMNS))
+            warehouse.append_frame(self.con, "mention_matches", matches)
         if self.reused:
             cache.copy_mentions(self.con, self.reused)
-        self.reports, self.texts, self.reused = [], [], []
+        self.reports, self.texts, self.reused, self.matches = [], [], [], []
         self.mentions = {c: [] for c in MENTION_COLUMNS}
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - t0
 
@@ -267,7 +282,7 @@ def ingest(
                 message=f"same content as {first}; its figures are loaded once, from {first}",
                 duplicate_of=first,
             )
-            result.mentions, result.mention_columns = [], None
+            result.mentions, result.mention_columns, result.matches = [], None, []
             result.text, result.reused = None, False
         elif result.text is not None:
             first_by_sha[sha] = source_file
