@@ -58,6 +58,14 @@ class Match:
     scope: str | None
 
 
+_MAJOR_RE = re.compile("[" + re.escape("".join(sorted(MAJOR))) + "]")
+
+
+def _clause_start(sentence: str, pos: int) -> int:
+    """Index just after the last clause boundary before `pos` (0 if none)."""
+    return max(sentence.rfind(ch, 0, pos) for ch in MAJOR) + 1
+
+
 def _has_figure(lo: int, hi: int, figures: list[tuple[int, int]]) -> bool:
     return any(s < hi and e > lo for s, e in figures)
 
@@ -67,8 +75,9 @@ def surroundings(
 ) -> Surroundings:
     """The text around the figure sentence[start:end]; `figures` are all figures of the sentence."""
     others = [(s, e) for s, e in figures if (s, e) != (start, end)]
-    cs = max((i + 1 for i in range(start) if sentence[i] in MAJOR), default=0)
-    ce = next((i for i in range(end, len(sentence)) if sentence[i] in MAJOR), len(sentence))
+    cs = _clause_start(sentence, start)
+    m = _MAJOR_RE.search(sentence, end)
+    ce = m.start() if m else len(sentence)
     # before: back to a figure in the own item, else over figure-free items to the clause start
     item_start = max(sentence.rfind(MINOR, cs, start) + 1, cs)
     prev_in_item = [e for s, e in others if item_start <= s and e <= start]
@@ -93,7 +102,7 @@ def surroundings(
     inherited: list[str] = []
     pos = cs - 1
     while pos > 0:
-        lo = max((i + 1 for i in range(pos) if sentence[i] in MAJOR), default=0)
+        lo = _clause_start(sentence, pos)
         if _has_figure(lo, pos, others):
             break
         inherited.append(sentence[lo:pos])
