@@ -8,6 +8,14 @@ from pathlib import Path
 from pipeline import paths
 
 
+def _figures_dir(args: argparse.Namespace) -> Path | None:
+    """--figures DIR; by default `figures/` beside the warehouse (a run on another --db never
+    overwrites data/processed/figures); --figures "" draws no charts."""
+    if args.figures is None:
+        return Path(args.db).parent / "figures"
+    return Path(args.figures) if args.figures else None
+
+
 def _run(args: argparse.Namespace) -> int:
     from pipeline.run import RunOptions, run
 
@@ -15,7 +23,7 @@ def _run(args: argparse.Namespace) -> int:
         RunOptions(
             raw_dir=Path(args.raw),
             db_path=Path(args.db),
-            figures_dir=Path(args.figures) if args.figures else None,
+            figures_dir=_figures_dir(args),
             notebooks=not args.no_notebooks,
             keep_off_topic=args.keep_off_topic,
             quiet=args.quiet,
@@ -53,9 +61,7 @@ def _unmapped(args: argparse.Namespace) -> int:
 def _notebooks(args: argparse.Namespace) -> int:
     from pipeline.notebooks import notebooks_command
 
-    return notebooks_command(
-        Path(args.db), figures_dir=Path(args.figures) if args.figures else None
-    )
+    return notebooks_command(Path(args.db), figures_dir=_figures_dir(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse file to write"
     )
     run.add_argument(
-        "--figures", default=str(paths.FIGURES_DIR.relative_to(paths.ROOT)), help="PNG chart folder"
+        "--figures",
+        default=None,
+        help='PNG chart folder (default: figures/ beside --db; "" for no charts)',
     )
     run.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks")
     run.add_argument(
@@ -129,7 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
     )
     nbs.add_argument(
-        "--figures", default=str(paths.FIGURES_DIR.relative_to(paths.ROOT)), help="PNG chart folder"
+        "--figures",
+        default=None,
+        help='PNG chart folder (default: figures/ beside --db; "" for no charts)',
     )
     nbs.set_defaults(func=_notebooks)
 

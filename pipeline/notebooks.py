@@ -123,7 +123,9 @@ async def _run(source: Path, db_path: Path, out_dir: Path) -> Outcome:
     out_dir.mkdir(parents=True, exist_ok=True)
     outcome = Outcome(source, out_dir / f"{source.stem}.ipynb", out_dir / f"{source.stem}.html")
     try:
-        await client.async_execute()
+        # the kernel manager is ours (see this_python_kernel), so nbclient would leave the kernel
+        # running unless told to shut it down
+        await client.async_execute(cleanup_kc=True)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         outcome.error = describe_failure(source, nb, exc)
     except Exception as exc:  # kernel could not start, etc.: still one clear line
