@@ -144,6 +144,21 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
+def _is_table_cell(text: str, start: int, end: int) -> bool:
+    """The number is the whole content of a table cell: "行政复议案件 | 12 | 15"."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if "|" not in text[line_start:line_end]:
+        return False
+    left = text[line_start:start]
+    right = text[end:line_end]
+    cell_left = left[left.rfind("|") + 1 :] if "|" in left else left
+    cell_right = right[: right.find("|")] if "|" in right else right
+    # not the first cell: a number there is a row number (序号), the label comes first
+    return "|" in left and not cell_left.strip() and not cell_right.strip()
+
+
 def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     """Decide whether a grammatical number is a figure, from its neighbours in the text."""
     unit, cn, ar, tail = m.group("unit", "cn", "ar", "tail")
@@ -184,13 +199,16 @@ def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
             return False  # Chinese numerals count only with a measure word
         digits = re.sub(r"[^0-9]", "", ar)
         if nxt in NOT_A_VALUE_AFTER or nxt in "、.．)）" or _is_cjk(nxt) or not nxt:
-            return False  # year, date, list number, or a name like 8890诉求
+            if not (nxt == "" and _is_table_cell(text, num_start, end)):
+                return False  # year, date, list number, or a name like 8890诉求
         if nxt.isascii() and nxt.isalnum():
             return False
         if len(digits) == 4 and "." not in ar and 1900 <= int(digits) <= 2099:
             return False  # a year written without 年
         if digits in HOTLINES or len(digits) >= 7:
             return False  # hotline names and phone numbers
+        if _is_table_cell(text, num_start, end):
+            return True  # a number alone in a table cell (readers join cells with " | ")
         if not _is_cjk(prev):
             return False  # bare number after punctuation or at line start: numbering, chrome
         return True

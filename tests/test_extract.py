@@ -93,3 +93,11 @@ def test_section_is_the_heading_above() -> None:
 def test_number_cut_off_at_end_of_excerpt_is_left_out() -> None:
     assert figures("其中30年7643人,25年592")[:1] == [(7643, "人", False)]
     assert [m.value for m in extract_mentions("其中30年7643人,25年592")] == [7643]
+
+
+def test_numbers_alone_in_table_cells_are_figures() -> None:
+    # readers render a table row as its cells joined by " | "
+    text = "指标 | 2022年 | 2023年\n行政复议案件 | 12 | 15\n序号 | 名称\n1 | 普法活动\n合计 | 2023 | 34\n"
+    assert [(m.raw_text, m.unit) for m in extract_mentions(text)] == [
+        ("12", None), ("15", None), ("34", None),
+    ]  # fmt: skip
