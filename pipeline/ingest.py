@@ -7,12 +7,13 @@ process, in any order, and be cached on the content hash.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.catalog import CatalogError
-from pipeline.extract import extract_mentions
+from pipeline.extract import UNITS, extract_mentions
 from pipeline.indicators import default_matcher, match_sentence
 from pipeline.metadata import extract_metadata, is_rule_of_law_report
 from pipeline.readers import ReadError, detect_format, read_bytes
@@ -140,6 +141,23 @@ def process_bytes(
     )
 
 
+_ROW_UNIT_RE = re.compile(r"[（(]([^（）()|]{1,3})[）)]")
+
+
+def _row_unit(sentence: str, mention: dict) -> str | None:
+    """A table cell's number takes its unit from the row label: "行政复议案件（件） | 12"."""
+    if "|" not in sentence:
+        return None
+    offset = mention["char_start"] - mention["sentence_start"]
+    line_start = sentence.rfind("\n", 0, offset) + 1
+    line_end = sentence.find("\n", offset)
+    row = sentence[line_start : None if line_end < 0 else line_end]
+    if len(re.findall(r"\|\s*[0-9]", row)) != 1:
+        return None  # several numbers in a row (one per year?): which is this report's is unclear
+    units = [u for u in _ROW_UNIT_RE.findall(sentence[line_start:offset]) if u in UNITS]
+    return units[-1] if units else None
+
+
 def match_mentions(mentions: list[dict]) -> list[dict]:
     """Indicator matches of one report's mentions (one row per mention, indicator_id None when
     none). Empty if the catalog cannot be loaded: the indicators step then reports why."""
@@ -153,7 +171,10 @@ def match_mentions(mentions: list[dict]) -> list[dict]:
     rows = []
     for start, group in by_sentence.items():
         sentence = group[0]["context"]
-        figures = [(m["char_start"] - start, m["char_end"] - start, m["unit"]) for m in group]
+        figures = [
+            (m["char_start"] - start, m["char_end"] - start, m["unit"] or _row_unit(sentence, m))
+            for m in group
+        ]
         for m, hit in zip(group, match_sentence(matcher, sentence, figures), strict=True):
             rows.append(
                 {
