@@ -45,9 +45,13 @@ def attach_previous(con: duckdb.DuckDBPyConnection, db_path: Path, current: str)
         if row is None or row[0] != current:
             detach_previous(con)
             return frozenset()
+        # a report corrected by corrections.csv is re-extracted: its stored figures are not
+        # the extractor's, and the corrections may have changed since
         shas = con.execute(
             f"select distinct r.sha256 from {_ALIAS}.reports r "
-            f"join {_ALIAS}.report_texts t using (report_id)"
+            f"join {_ALIAS}.report_texts t using (report_id) "
+            f"where r.report_id not in (select report_id from {_ALIAS}.corrections_applied "
+            "where status = 'applied' and report_id is not null)"
         ).fetchall()
     except duckdb.Error:
         detach_previous(con)

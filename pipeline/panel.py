@@ -9,7 +9,8 @@ Choosing the panel's value for a (body, report_year, indicator) cell, in this or
    scope is the whole body wins over one whose scope names a part of it (区政府负责人 over
    区级部门和镇街负责人, see vocab.subscope in indicators.yml); otherwise the first statement
    wins (for counts the first is the headline figure; the scope of a count names what kind of
-   event it is, not a part of the body).
+   event it is, not a part of the body). A figure a person reviewed in corrections.csv wins over
+   the others of its report.
 Every observation keeps `panel_rule`, a sentence saying why it is or is not the panel's value.
 """
 
@@ -22,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.catalog import Catalog, CatalogError, load_catalog
+from pipeline.corrections import apply_to_observations
 from pipeline.indicators import Match, Matcher, default_matcher, match_sentence, surroundings
 
 PANEL_CSV = "indicator_panel.csv"
@@ -66,6 +68,7 @@ create or replace table indicator_panel (
     n_observations integer not null,
     panel_rule     varchar not null,
     context        varchar,
+    reviewed       boolean not null,
     primary key (body, report_year, indicator_id)
 );
 """
@@ -75,7 +78,7 @@ OBS_COLUMNS = [
 ]  # fmt: skip
 PANEL_COLUMNS = [
     "body", "report_year", "indicator_id", "value", "unit", "approx", "mention_id", "report_id",
-    "observation_id", "n_observations", "panel_rule", "context",
+    "observation_id", "n_observations", "panel_rule", "context", "reviewed",
 ]  # fmt: skip
 MENTIONS_SQL = """
     select m.mention_id, m.report_id, m.value, m.unit, m.approx, m.char_start, m.char_end,
@@ -132,37 +135,43 @@ def _unit(u: object) -> str | None:
     return u if isinstance(u, str) else None
 
 
+def observation_record(
+    cols: dict[str, list], i: int, indicator_id: str, scope: str | None, cue: str, matcher: Matcher
+) -> dict:
+    """The observation of mention row i (`cols`: the mentions as columns) naming indicator_id."""
+    year = cols["report_year"][i]
+    return {
+        "observation_id": f"{indicator_id}@{cols['mention_id'][i]}",
+        "report_id": cols["report_id"][i],
+        "indicator_id": indicator_id,
+        "value": float(cols["value"][i]),
+        "unit": _unit(cols["unit"][i]) or matcher.by_id[indicator_id].unit,
+        "approx": bool(cols["approx"][i]),
+        "mention_id": cols["mention_id"][i],
+        "body": cols["body"][i] if isinstance(cols["body"][i], str) else None,
+        "report_year": None if pd.isna(year) else int(year),
+        "scope": scope,
+        "in_panel": False,
+        "panel_rule": "",
+        "reviewed": False,
+        "cue": cue,
+        "char_start": int(cols["char_start"][i]),
+        "status": cols["status"][i],
+        "source_file": cols["source_file"][i],
+        "context": cols["context"][i],
+    }
+
+
 def build_observations(
     mentions: pd.DataFrame, matcher: Matcher, found: dict[int, Match] | None = None
 ) -> list[dict]:
     """One record per mention that names an indicator, in reading order within each report.
     `found` (row position -> Match) is the matching already done at ingest; None matches now."""
     cols = {c: mentions[c].tolist() for c in mentions.columns}
-    rows = []
-    for i, m in sorted((match_all(mentions, matcher) if found is None else found).items()):
-        year = cols["report_year"][i]
-        rows.append(
-            {
-                "observation_id": f"{m.indicator_id}@{cols['mention_id'][i]}",
-                "report_id": cols["report_id"][i],
-                "indicator_id": m.indicator_id,
-                "value": float(cols["value"][i]),
-                "unit": _unit(cols["unit"][i]) or matcher.by_id[m.indicator_id].unit,
-                "approx": bool(cols["approx"][i]),
-                "mention_id": cols["mention_id"][i],
-                "body": cols["body"][i] if isinstance(cols["body"][i], str) else None,
-                "report_year": None if pd.isna(year) else int(year),
-                "scope": m.scope,
-                "in_panel": False,
-                "panel_rule": "",
-                "reviewed": False,
-                "cue": m.cue,
-                "char_start": int(cols["char_start"][i]),
-                "status": cols["status"][i],
-                "source_file": cols["source_file"][i],
-                "context": cols["context"][i],
-            }
-        )
+    rows = [
+        observation_record(cols, i, m.indicator_id, m.scope, m.cue, matcher)
+        for i, m in sorted((match_all(mentions, matcher) if found is None else found).items())
+    ]
     rows.sort(key=lambda o: (o["report_id"], o["char_start"]))
     return rows
 
@@ -187,6 +196,10 @@ def _pick_in_report(used: list[dict], sub: dict[int, bool]) -> tuple[dict, str]:
     why it was chosen."""
     wide = [o for o in used if not sub[id(o)]]
     pick = (wide or used)[0]
+    checked = [o for o in wide if o["reviewed"]] or [o for o in used if o["reviewed"]]
+    if checked and not pick["reviewed"]:
+        # a person confirmed or corrected this figure in corrections.csv: it supplies the cell
+        return checked[0], "reviewed in corrections.csv; preferred over the matcher's first choice"
     values = list(dict.fromkeys(o["value"] for o in used))
     if len(used) == 1:
         return pick, "the only statement in the report"
@@ -313,7 +326,8 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         raise SystemExit(f"error: {exc}") from None
     con.execute(DDL)
     _append(con, "indicators", catalog_frame(matcher.catalog))
-    obs = _observations(con, matcher)
+    # corrections.csv: set_indicator overrides the matcher; corrected figures are reviewed
+    obs = apply_to_observations(con, _observations(con, matcher), matcher)
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
     panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
     frame = pd.DataFrame(obs, columns=OBS_COLUMNS)
@@ -331,7 +345,7 @@ def export_panel_csv(db_path: Path, options: object = None) -> Path:
             """
             select p.body, p.report_year, p.indicator_id, i.name_zh, i.name_en, p.value, p.unit,
                    p.approx, p.n_observations, p.panel_rule, p.context, r.source_file,
-                   p.mention_id, p.report_id, p.observation_id
+                   p.reviewed, p.mention_id, p.report_id, p.observation_id
             from indicator_panel p join indicators i using (indicator_id)
             join reports r using (report_id)
             order by p.body, p.indicator_id, p.report_year

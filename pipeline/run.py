@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline import cache, checks, panel, transform, warehouse
+from pipeline import cache, checks, corrections, panel, transform, warehouse
 from pipeline.duplicates import mark_duplicates
 from pipeline.ingest import (
     MATCH_COLUMNS,
@@ -324,6 +324,8 @@ WAREHOUSE_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunOptions
 # Steps that read the published warehouse and write files next to it.
 EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = []
 
+# corrections.csv: figures fixed, dropped or added before matching; set_indicator in matching
+WAREHOUSE_STEPS.append(("corrections", corrections.apply_corrections))
 WAREHOUSE_STEPS.append(("indicators", panel.build_indicator_tables))
 EXPORT_STEPS.append(("indicator_panel_csv", panel.export_panel_csv))
 # SQL models of pipeline/sql/ (yoy_change, coverage_rates, consistency_checks): after indicators
