@@ -80,6 +80,11 @@ def seed_frames() -> dict[str, pd.DataFrame]:
     checks = _read_yaml(CHECKS_FILE)
     rate_cols = ["rate_id", "numerator_id", "denominator_id", "scale", "unit", "name_zh", "name_en"]
     claims = [{"rate_id": r["rate_id"], **c} for r in rates for c in r.get("claims", []) or []]
+    exclusions = [
+        (c["rate_id"], c["claim_indicator_id"], ind)
+        for c in claims
+        for ind in c.get("denominator_may_exclude", []) or []
+    ]
     settings = {k: v for k, v in checks.items() if not isinstance(v, list | dict)}
     return {
         "rate_definitions": pd.DataFrame([{c: r[c] for c in rate_cols} for r in rates]).astype(
@@ -87,6 +92,9 @@ def seed_frames() -> dict[str, pd.DataFrame]:
         ),
         "rate_claims": pd.DataFrame(
             claims, columns=["rate_id", "claim_indicator_id", "denominator_word", "if_short"]
+        ),
+        "rate_claim_exclusions": pd.DataFrame(
+            exclusions, columns=["rate_id", "claim_indicator_id", "indicator_id"]
         ),
         "unit_families": pd.DataFrame(
             [(u, fam) for fam, units in checks["unit_families"].items() for u in units],
@@ -105,6 +113,8 @@ def seed_frames() -> dict[str, pd.DataFrame]:
 
 def load_seeds(con: duckdb.DuckDBPyConnection) -> None:
     for name, frame in seed_frames().items():
+        # text columns stay text even when a seed is empty (no claims, no exclusions)
+        frame = frame.astype({c: "string" for c in frame.columns if frame[c].dtype == object})
         con.register("_seed", frame)
         con.execute(f"create or replace table {name} as select * from _seed")
         con.unregister("_seed")
@@ -244,9 +254,9 @@ def _iter_tests(model: dict) -> list[tuple[str | None, str, Any]]:
     return out
 
 
-def run_tests(con: duckdb.DuckDBPyConnection, schema_file: Path = SCHEMA_FILE) -> list[TestResult]:
+def run_tests(con: duckdb.DuckDBPyConnection, schema_file: Path | None = None) -> list[TestResult]:
     """Every test in schema.yml, plus: each declared column exists in its table."""
-    schema = _read_yaml(schema_file)
+    schema = _read_yaml(schema_file or SCHEMA_FILE)
     results = []
     for model in schema["models"]:
         table = model["name"]

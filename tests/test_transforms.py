@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipeline import checks, transform
-from pipeline.run import RunOptions, build_warehouse
+from pipeline.run import RunOptions, build_warehouse, run
 from tests.conftest import GOLD, ROOT, copy_reports
 
 BODY = "宁川县教育局"
@@ -218,6 +218,26 @@ def test_a_claimed_full_coverage_the_counts_contradict_is_found(tmp_path: Path) 
     assert "several schools" in message and "60" in message and "120" in message
 
 
+def test_full_coverage_of_schools_other_than_kindergartens_is_not_contradicted(
+    tmp_path: Path,
+) -> None:
+    con = build(
+        tmp_path,
+        {
+            "a.txt": report(
+                2023,
+                "全县现有各级各类学校120所，其中小学80所，初级中学25所，幼儿园15所。",
+                "为全县中小学聘请法治副校长105名，配备率达到100%。",
+            ),
+        },
+    )
+    claims = con.execute(
+        "select count(*) from observations where indicator_id = 'coverage_rate'"
+    ).fetchone()
+    assert claims == (1,)  # the claim was read ...
+    assert findings(con, "coverage_claim_contradicted") == []  # ... and 105 = 120 - 15 holds
+
+
 def test_a_consistent_report_has_no_finding(tmp_path: Path) -> None:
     con = build(
         tmp_path,
@@ -298,6 +318,35 @@ def test_a_broken_key_fails_its_test_and_shows_the_rows(
         ("coverage_rates", "unique_combination")
     ]
     assert "宁县教育局" in failing[0].describe()
+
+
+def test_a_failing_test_stops_the_run_and_keeps_the_previous_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.txt").write_text(
+        report(2023, "为全县中小学聘任法治副校长80名。", "全县现有各级各类学校120所。"),
+        encoding="utf-8",
+    )
+    db = tmp_path / "out" / "warehouse.duckdb"
+    options = RunOptions(raw_dir=raw, db_path=db, notebooks=False, quiet=True, workers=1)
+    assert run(options) == 0
+    before = db.read_bytes()
+    # a rule the data breaks: no body may have more than 0.5 legal vice-principals per school
+    strict = tmp_path / "schema.yml"
+    strict.write_text(
+        "models:\n  - name: coverage_rates\n    tests:\n"
+        "      - expression_is_true: {expression: \"rate_id != 'legal_vice_principals_per_school'"
+        ' or value <= 0.5"}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(transform, "SCHEMA_FILE", strict)
+    (raw / "b.txt").write_text(report(2024, "为全县中小学聘任法治副校长90名。"), encoding="utf-8")
+    assert run(options) == 4
+    err = capsys.readouterr().err
+    assert "coverage_rates" in err and "expression_is_true" in err and "0.6667" in err
+    assert db.read_bytes() == before  # the previous warehouse is still the published one
 
 
 def test_dev_findings_of_001_are_the_two_real_contradictions(dev_warehouse: Path) -> None:

@@ -5,16 +5,22 @@
 -- pipeline/coverage_rates.yml. The figure in the claim's sentence may be an observation of the
 -- numerator or a restatement of one (the same value and unit later in the report, which the
 -- catalog labels once, at its first statement). When numerator < denominator x claimed share, both figures hold only
--- if what `if_short` says is true; the message says so. Approximate figures are not checked.
+-- if what `if_short` says is true; the message says so. A claim may be about part of the
+-- denominator (中小学 without 幼儿园: `denominator_may_exclude`), so it is only flagged when even the
+-- denominator without those parts cannot be covered. Approximate figures are not checked.
 with
 
 observations as (select * from observations),
 
 mention_quotes as (select * from mention_quotes),
 
+indicators as (select * from indicators),
+
 rate_definitions as (select * from rate_definitions),
 
 rate_claims as (select * from rate_claims),
+
+rate_claim_exclusions as (select * from rate_claim_exclusions),
 
 located as (
     select
@@ -34,6 +40,7 @@ claims as (
         located.sentence_start,
         located.quote as claim_quote,
         rate_claims.rate_id,
+        rate_claims.claim_indicator_id,
         rate_claims.denominator_word,
         rate_claims.if_short,
         rate_definitions.numerator_id,
@@ -102,23 +109,57 @@ denominators as (
     where not approx
 ),
 
-findings as (
+with_denominator as (
     select
         numerators.*,
         denominators.denominator_mention_id,
         denominators.denominator,
-        denominators.denominator_quote,
-        denominators.denominator * numerators.claimed_pct / 100 as needed
+        denominators.denominator_quote
     from numerators
     inner join denominators
         on
             denominators.report_id = numerators.report_id
             and denominators.indicator_id = numerators.denominator_id
             and denominators.pick = 1
+    where numerators.nearest = 1 and numerators.numerator > 0
+),
+
+excluded as (
+    -- the parts the claim may leave out, as the same report states them
+    select
+        with_denominator.claim_mention_id,
+        with_denominator.rate_id,
+        sum(denominators.denominator) as excluded,
+        string_agg(
+            fmt_num(denominators.denominator) || ' ' || lower(indicators.name_en), ' and '
+            order by denominators.indicator_id
+        ) as excluded_text
+    from with_denominator
+    inner join rate_claim_exclusions
+        on
+            rate_claim_exclusions.rate_id = with_denominator.rate_id
+            and rate_claim_exclusions.claim_indicator_id = with_denominator.claim_indicator_id
+    inner join denominators
+        on
+            denominators.report_id = with_denominator.report_id
+            and denominators.indicator_id = rate_claim_exclusions.indicator_id
+            and denominators.pick = 1
+    inner join indicators on indicators.indicator_id = rate_claim_exclusions.indicator_id
+    group by all
+),
+
+findings as (
+    select
+        with_denominator.*,
+        excluded.excluded_text,
+        with_denominator.denominator - coalesce(excluded.excluded, 0) as smallest_denominator,
+        with_denominator.denominator * with_denominator.claimed_pct / 100 as needed
+    from with_denominator
+    left join excluded using (claim_mention_id, rate_id)
     where
-        numerators.nearest = 1
-        and numerators.numerator > 0
-        and numerators.numerator < denominators.denominator * numerators.claimed_pct / 100
+        with_denominator.numerator
+        < (with_denominator.denominator - coalesce(excluded.excluded, 0))
+        * with_denominator.claimed_pct / 100
 ),
 
 final as (
@@ -127,10 +168,17 @@ final as (
         'coverage_claim_contradicted' as check_id,
         'warning' as severity,
         format(
-            '“{}” is stated with “{}”, but the report counts {} {} (“{}”): {} can cover {}% of {} {} '
+            '“{}” is stated with “{}”, but the report counts {} {} (“{}”){}: {} can cover {}% of {} {} '
             || 'only if {} (about {} {} each).',
             claim_quote, numerator_quote, fmt_num(denominator), denominator_word,
-            denominator_quote, fmt_num(numerator), fmt_num(claimed_pct), fmt_num(denominator),
+            denominator_quote,
+            case
+                when excluded_text is null then ''
+                else format(
+                    ', {} even without its {}', fmt_num(smallest_denominator), excluded_text
+                )
+            end,
+            fmt_num(numerator), fmt_num(claimed_pct), fmt_num(denominator),
             denominator_word, if_short, fmt_num(round(needed / numerator, 1)), denominator_word
         ) as message,
         format(

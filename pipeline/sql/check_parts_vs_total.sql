@@ -6,7 +6,9 @@
 -- the first figure that breaks this ends it. Approximate figures (余/多/近) cannot be summed exactly,
 -- so a breakdown holding one is not checked. Parts that add up to more than the total are flagged;
 -- parts that fall short only by a small share (part_list_max_shortfall), since a breakdown that
--- lists a few parts of a large total is a partial list, not a contradiction.
+-- lists a few parts of a large total is a partial list, not a contradiction. An excess is only
+-- flagged for a breakdown of at least part_list_min_parts_over parts: two figures after a total
+-- are often a chain of sub-counts (发现问题30个，其中整改25个，销号20个), not parallel parts.
 with
 
 mention_quotes as (select * from mention_quotes),
@@ -22,7 +24,8 @@ check_settings as (select * from check_settings),
 settings as (
     select
         max(value) filter (where name = 'part_list_max_gap') as max_gap,
-        max(value) filter (where name = 'part_list_max_shortfall') as max_shortfall
+        max(value) filter (where name = 'part_list_max_shortfall') as max_shortfall,
+        max(value) filter (where name = 'part_list_min_parts_over') as min_parts_over
     from check_settings
 ),
 
@@ -39,7 +42,6 @@ figures as (
         coalesce(unit_families.family, mention_quotes.unit) as family
     from mention_quotes
     left join unit_families on unit_families.unit = mention_quotes.unit
-    where coalesce(mention_quotes.unit, '') != '%'
 ),
 
 totals as (
@@ -48,7 +50,8 @@ totals as (
     inner join report_texts using (report_id)
     cross join marker_pattern
     where
-        regexp_matches(
+        coalesce(figures.unit, '') != '%'
+        and regexp_matches(
             substring(report_texts.text, figures.char_end + 1, 6), marker_pattern.opens_breakdown
         )
 ),
@@ -121,7 +124,7 @@ findings as (
         and not totals.approx
         and not breakdowns.any_part_approx
         and (
-            breakdowns.parts_sum > totals.value
+            (breakdowns.parts_sum > totals.value and breakdowns.n_parts >= settings.min_parts_over)
             or (
                 breakdowns.parts_sum < totals.value
                 and totals.value - breakdowns.parts_sum <= settings.max_shortfall * totals.value
