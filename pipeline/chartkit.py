@@ -153,15 +153,19 @@ _TRAILING_UNIT = re.compile(rf"(?:个?百分点|(?<=[{_NUMERAL}余多])[^{_NUMER
 def value_label(value: float, approx: object, raw_text: object = None) -> str:
     """A figure's label as the report wrote it, without its measure word (the panel title has
     the unit): 850余场次 -> 850余, 近3000人 -> 近3000, 6.2万人次 -> 6.2万, 200人以上 -> 200以上.
-    Without the source text: the number, with 约 when it is approximate."""
+    A figure written in Chinese numerals gets Arabic digits (一名 -> 1, 二十余次 -> 20余): a lone
+    一 on a chart reads as a dash. Without the source text: the number, 约 if approximate."""
     raw = raw_text.strip() if isinstance(raw_text, str) else ""
-    if raw:
-        tail = next((q for q in ("以上", "左右") if raw.endswith(q)), "")
-        label = _TRAILING_UNIT.sub("", raw[: len(raw) - len(tail)]) + tail
-        if re.search(f"[{_NUMERAL}]", label):
-            return label
-    label = fmt_num(value, exact_below=1e6)
-    return f"约{label}" if bool(approx) and not pd.isna(approx) else label
+    tail = next((q for q in ("以上", "左右") if raw.endswith(q)), "")
+    label = _TRAILING_UNIT.sub("", raw[: len(raw) - len(tail)]) + tail
+    if re.search("[0-9]", label):
+        return label
+    number = fmt_num(value, exact_below=1e6)
+    if not raw:
+        return f"约{number}" if bool(approx) and not pd.isna(approx) else number
+    prefix = next((q for q in ("超过", "近", "约", "超", "逾") if raw.startswith(q)), "")
+    suffix = next((q for q in ("余", "多") if q in raw), "") + tail
+    return f"{prefix}{number}{suffix}"
 
 
 def with_unit(number: str, unit: object) -> str:
@@ -204,7 +208,7 @@ def _year(year: object) -> str:
 
 def columns_for(width_inches: float) -> int:
     """How many text columns (see text_width) of the 7.5 pt source line fit in a figure width."""
-    return max(40, int(width_inches * 17))
+    return max(40, int(width_inches * 18))
 
 
 def footer(sources: pd.DataFrame, note: str, width_inches: float) -> str:

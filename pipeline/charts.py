@@ -91,6 +91,7 @@ def _trend_panel(ax, rows: pd.DataFrame, years: list[int]) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(3))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: kit.fmt_num(v)))
     ax.tick_params(labelsize=8)
+    ax.set_axisbelow(True)  # the grid under the line, not across it
     ax.grid(axis="y", color="#edf2f7", linewidth=0.8)
 
 

@@ -132,7 +132,7 @@ def test_the_trend_chart_labels_approximate_values_as_written() -> None:
     assert chartkit.value_label(3000, True, "近3000人") == "近3000"
     assert chartkit.value_label(62000, True, "6.2万余人次") == "6.2万余"
     assert chartkit.value_label(349, False, "349所") == "349"
-    assert chartkit.value_label(300, False, "三百名") == "三百"
+    assert chartkit.value_label(300, False, "三百名") == "300"  # Chinese numerals in digits
     assert chartkit.value_label(200, True, "200人以上") == "200以上"
     assert chartkit.value_label(68861, False, None) == "68861"
     assert chartkit.fmt_num(0.4903) == "0.49" and chartkit.fmt_num(60000) == "6万"
