@@ -198,15 +198,16 @@ def describe_failure(source: Path, nb, exc: Exception) -> str:
         None,
     )
     ename = getattr(exc, "ename", type(exc).__name__)
-    evalue = getattr(exc, "evalue", "") or str(exc).strip().splitlines()[-1:]
-    what = f"{ename}: {evalue if isinstance(evalue, str) else ' '.join(evalue)}"
+    evalue = str(getattr(exc, "evalue", "") or exc).strip()
+    first = evalue.splitlines()[0] if evalue else ""  # e.g. DuckDB errors run over many lines
+    what = f"{ename}: {first[:200]}"
     if failing is None:  # timeout or dead kernel: the cell being run is the first without outputs
         return f"notebook {_shown(source)} failed: {what}"
     index, cell = failing
     code_cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     position = code_cells.index(cell) + 1 if cell in code_cells else index + 1
     line = source_line_of(source, cell.source)
-    where = f"cell {position}" + (f" (line {line} of {_shown(source)})" if line else "")
+    where = f"cell {position}" + (f" (from line {line} of {_shown(source)})" if line else "")
     return f"notebook {_shown(source)} failed in {where}: {what}"
 
 
