@@ -64,6 +64,12 @@ def _notebooks(args: argparse.Namespace) -> int:
     return notebooks_command(Path(args.db), figures_dir=_figures_dir(args))
 
 
+def _review(args: argparse.Namespace) -> int:
+    from pipeline.review_text import print_report
+
+    return print_report(Path(args.db), args.report, only_indicators=args.indicators)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -142,6 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
         help='PNG chart folder (default: figures/ beside --db; "" for no charts)',
     )
     nbs.set_defaults(func=_notebooks)
+
+    rev = sub.add_parser(
+        "review", help="print one report's figures with their sentences (value, unit, indicator)"
+    )
+    rev.add_argument(
+        "--report", required=True, metavar="FILE", help="source file path, file name or report_id"
+    )
+    rev.add_argument(
+        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
+    )
+    rev.add_argument(
+        "--indicators", action="store_true", help="only the figures that name an indicator"
+    )
+    rev.set_defaults(func=_review)
 
     return parser
 

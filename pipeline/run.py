@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline import cache, checks, corrections, panel, transform, warehouse
+from pipeline import cache, checks, corrections, panel, review, transform, warehouse
 from pipeline.duplicates import mark_duplicates
 from pipeline.ingest import (
     MATCH_COLUMNS,
@@ -331,6 +331,8 @@ EXPORT_STEPS.append(("indicator_panel_csv", panel.export_panel_csv))
 # SQL models of pipeline/sql/ (yoy_change, coverage_rates, consistency_checks): after indicators
 WAREHOUSE_STEPS.append(("transforms", transform.run_transforms))
 EXPORT_STEPS.append(("consistency_checks_csv", checks.export_csv))
+# review.html + review/*.html: every figure highlighted in its report text, linked from tables
+EXPORT_STEPS.append(("review_pages", review.export_review))
 
 
 def build_warehouse(options: RunOptions) -> IngestSummary:
