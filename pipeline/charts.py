@@ -178,6 +178,7 @@ def coverage_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
     pages = _pack_groups(rows, "rate_id", BAR_ROWS_PER_PAGE)
     years = sorted(int(y) for y in rows["report_year"].dropna().unique())
     palette = dict(zip(years, _year_colours(len(years)), strict=True))
+    rate_max = rows.groupby("rate_id")["value"].max().to_dict()
     note = (
         "每个比率一栏；机构按最近年度数值从高到低排列，同一机构各年度相邻，颜色表示年度；"
         f"每页最多 {BAR_ROWS_PER_PAGE} 行。右列为数值与分子/分母原始数字。"
@@ -192,7 +193,7 @@ def coverage_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
                 len(groups), 1, height_ratios=[s + 1.6 for s in sizes], squeeze=False
             )[:, 0]
             for ax, group in zip(axes, groups, strict=True):
-                _coverage_panel(ax, group, palette)
+                _coverage_panel(ax, group, palette, rate_max[group["rate_id"].iloc[0]])
             kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             handles = [Patch(color=palette[y], label=f"{y}年度") for y in years]
             fig.legend(
@@ -230,7 +231,8 @@ def _year_colours(n: int) -> list[str]:
     return [base[i % len(base)] for i in range(n)]
 
 
-def _coverage_panel(ax, group: pd.DataFrame, palette: dict[int, str]) -> None:
+def _coverage_panel(ax, group: pd.DataFrame, palette: dict[int, str], top: float) -> None:
+    """One rate's bars; `top` is the rate's largest value on any page, so pages share a scale."""
     first = group.iloc[0]
     unit = first["unit"] if isinstance(first["unit"], str) else ""
     ax.set_title(
@@ -250,7 +252,7 @@ def _coverage_panel(ax, group: pd.DataFrame, palette: dict[int, str]) -> None:
     ]
     ax.set_yticks(ypos, labels)
     ax.set_ylim(-0.6, len(group) - 0.4)
-    ax.set_xlim(0, max(values.max(), 100.0 if unit == "%" else 0.0) * 1.05 or 1)
+    ax.set_xlim(0, max(top, 100.0 if unit == "%" else 0.0) * 1.05 or 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: kit.fmt_num(v)))
     for y, row in zip(ypos, group.itertuples(index=False), strict=True):
         parts = f"{kit.fmt_num(row.numerator, 1e6)}/{kit.fmt_num(row.denominator, 1e6)}"
