@@ -116,9 +116,13 @@ def test_drop_removes_the_figure_everywhere(corrected: tuple) -> None:
     assert "5583" in old
     assert query(db, "select * from mentions where mention_id = ?", [mid]) == []
     assert query(db, "select * from observations where mention_id = ?", [mid]) == []
-    assert query(
-        db, "select * from indicator_panel where indicator_id = 'staff_total' and report_year = 2023"
-    ) == []
+    assert (
+        query(
+            db,
+            "select * from indicator_panel where indicator_id = 'staff_total' and report_year = 2023",
+        )
+        == []
+    )
 
 
 def test_add_creates_an_exact_span_with_its_indicator(corrected: tuple) -> None:
@@ -168,7 +172,9 @@ def test_report_edit_makes_offsets_stale_and_reruns_equal_a_full_rebuild(tmp_pat
     build(raw, inc)
     # the source republished with a longer header: every offset moves
     report = raw / "001.txt"
-    report.write_text("更新说明:正文未变。\n" + report.read_text(encoding="utf-8"), encoding="utf-8")
+    report.write_text(
+        "更新说明:正文未变。\n" + report.read_text(encoding="utf-8"), encoding="utf-8"
+    )
     stderr = build(raw, inc)
     assert ":2: stale:" in stderr and "'176名' is now at chars 390, 2384" in stderr
     statuses = dict(query(inc, "select line, status from corrections_applied"))
