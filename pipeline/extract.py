@@ -74,8 +74,16 @@ _MASK_PATTERNS = [
     re.compile(r"[“「『‘][^“”「」『』‘’\n]{1,15}[”」』’]"),  # short quoted names: “七进”
     re.compile(r'"[^"\n]{1,15}"'),
     # ASCII-only classes: \S+ would rescan every run of Chinese text (no spaces) quadratically
-    re.compile(r"https?://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
-    re.compile(r"(?:[一二三四五六七八九十]+[中次][、和及]?)+全会|[一二三四五六七八九十]+届"),  # sessions
+    # the e-mail alternative starts only where a run of address characters starts: tried at every
+    # position of a long ASCII run it would rescan the run each time (quadratic on hostile input)
+    re.compile(
+        r"https?://[!-~]+|www\.[!-~]+"
+        r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+    ),
+    re.compile(  # sessions; tried only where a run of numerals starts (linear on long runs)
+        r"(?<![一二三四五六七八九十])(?:(?:[一二三四五六七八九十]+[中次][、和及]?)+全会"
+        r"|[一二三四五六七八九十]+届)"
+    ),
     re.compile(r"[一二三四五六七八九十][是要则来方]"),  # 一是 / 二要 list markers
 ]
 # Patterns that start at a digit: tried only where a run of digits starts (much cheaper than
@@ -85,11 +93,13 @@ _DIGIT_LED_PATTERNS = [
     re.compile(r"[0-9０-９]{4}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
     re.compile(r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日"),
     re.compile(r"[0-9]{1,2}\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
-    re.compile(r"[0-9][0-9A-Za-z]*(?:[/\-_][0-9A-Za-z]+)+"),  # index numbers 621026jyj000/2024-1
-    re.compile(r"[0-9]+[A-Za-z][0-9A-Za-z]*"),  # codes such as 11370100004188661G
+    # bounded repeats: tried at each digit run of "1a1a1a..." an open-ended one rescans the rest
+    # of the text every time; real index numbers and codes are far shorter than the bounds
+    re.compile(r"[0-9][0-9A-Za-z]{0,40}(?:[/\-_][0-9A-Za-z]{1,40}){1,12}"),  # 621026jyj000/2024-1
+    re.compile(r"[0-9]{1,40}[A-Za-z][0-9A-Za-z]{0,40}"),  # codes such as 11370100004188661G
     re.compile(r"[0-9]+号"),  # document numbers: 〔2020〕36号
     re.compile(r"[0-9]+[·•][0-9]+"),  # 3·15, 12·4 (named days)
-    re.compile(r"[0-9]+(?:\+[0-9A-Za-z]+)+"),  # 1+6+N
+    re.compile(r"[0-9]{1,20}(?:\+[0-9A-Za-z]{1,20}){1,12}"),  # 1+6+N
 ]
 _CHROME_LINE_RE = re.compile(
     r"^[^\n]{0,100}(?:" + "|".join(re.escape(w) for w in CHROME_WORDS) + r")[^\n]{0,100}$",
