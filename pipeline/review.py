@@ -19,7 +19,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
-import pandas as pd
 
 from pipeline import review_assets
 from pipeline.review_data import (
@@ -36,16 +35,15 @@ INDEX = "review.html"
 PAGES_DIR = "review"
 REPORTS_PER_PAGE = 25  # a body with more reports is split over several pages
 SNIPPET = 80  # characters of sentence shown in tables
+TEXT_BATCH = 200  # report texts read per query while writing pages (bounded memory)
 
 
 def _e(value: object) -> str:
-    return escape(
-        "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-    )
+    return escape("" if value is None else str(value))
 
 
 def _year(value: object) -> str:
-    return "" if value is None or pd.isna(value) else str(int(value))
+    return "" if value is None else str(value)
 
 
 def page(title: str, body: str, up: str = "") -> str:
@@ -72,13 +70,17 @@ class Site:
         self.page_of: dict[str, str] = {}  # report_id -> file name
         self.body_pages: dict[str, list[str]] = {}
         used: set[str] = set()
-        reports = data.reports.to_dict("records")
+        reports = data.reports
         self.report = {r["report_id"]: r for r in reports}
         self.mentions: dict[str, dict] = {}  # mention_id -> figure
         self.by_report: dict[str, list[dict]] = {}
-        for m in data.mentions.to_dict("records"):
+        for m in data.mentions:
             self.mentions[m["mention_id"]] = m
             self.by_report.setdefault(m["report_id"], []).append(m)
+        self.dropped: dict[str, list[dict]] = {}  # report -> its dropped figures (struck out)
+        for c in data.corrections or []:
+            if c["action"] == "drop" and c["status"] == "applied":
+                self.dropped.setdefault(c["report_id"], []).append(c)
         groups: dict[str, list[dict]] = {}
         for r in reports:
             groups.setdefault(r["body"] if isinstance(r["body"], str) else NO_BODY, []).append(r)
@@ -186,18 +188,14 @@ OBS_HEAD = (
 )
 
 
-def body_page(site: Site, name: str, con: duckdb.DuckDBPyConnection) -> str:
+def body_page(site: Site, name: str, texts: dict[str, str]) -> str:
+    """One body's page (or one page of a body with many reports); `texts` holds their texts."""
     data, reports = site.data, site.pages[name]
     body = reports[0]["body"] if isinstance(reports[0]["body"], str) else NO_BODY
     ids = [r["report_id"] for r in reports]
-    texts = data.text_of(con, ids)
     by_report = {rid: site.by_report.get(rid, []) for rid in ids}
     mentions = [m for rid in ids for m in by_report[rid]]
-    dropped: dict[str, list[dict]] = {}
-    if data.corrections is not None:
-        for c in data.corrections.to_dict("records"):
-            if c["action"] == "drop" and c["status"] == "applied" and c["report_id"] in texts:
-                dropped.setdefault(c["report_id"], []).append(c)
+    dropped = site.dropped
     indicators = sorted({m["indicator_id"] for m in mentions if isinstance(m["indicator_id"], str)})
     n_flag = sum(m["mention_id"] in data.flags for m in mentions)
     years = sorted({_year(r["report_year"]) for r in reports})
@@ -256,8 +254,18 @@ def export_review(db_path: Path, options: object = None) -> Path:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         site = Site(load(con))
-        for name in site.pages:
-            (tmp / name).write_text(body_page(site, name, con), encoding="utf-8")
+        batch: list[str] = []
+        names = list(site.pages)
+        for i, name in enumerate(names):
+            batch.append(name)
+            n_reports = sum(len(site.pages[p]) for p in batch)
+            if n_reports >= TEXT_BATCH or i == len(names) - 1:
+                # one query per batch of reports: a query per page would rescan the texts
+                ids = [r["report_id"] for p in batch for r in site.pages[p]]
+                texts = site.data.text_of(con, ids)
+                for p in batch:
+                    (tmp / p).write_text(body_page(site, p, texts), encoding="utf-8")
+                batch = []
         for name, html in indicator_pages(site).items():
             (tmp / name).write_text(html, encoding="utf-8")
         (tmp / "flagged.html").write_text(flagged_page(site), encoding="utf-8")

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from pipeline.corrections import fmt_value
 
@@ -20,12 +19,12 @@ NO_BODY = "(body unknown)"
 
 @dataclass
 class ReviewData:
-    reports: pd.DataFrame  # one row per report, with `rel` (path inside the raw folder, shown)
-    mentions: pd.DataFrame  # every mention + indicator_id, in_panel, scope, panel_rule, reviewed
+    reports: list[dict]  # one per report, with `rel` (path inside the raw folder, shown)
+    mentions: list[dict]  # every mention + indicator_id, in_panel, scope, panel_rule, reviewed
     indicators: dict[str, tuple[str, str]]  # id -> (name_zh, name_en)
     flags: dict[str, list[dict]] = field(default_factory=dict)  # mention_id -> findings citing it
-    findings: pd.DataFrame | None = None  # consistency_checks; None when the table is absent
-    corrections: pd.DataFrame | None = None  # corrections_applied; None when absent
+    findings: list[dict] | None = None  # consistency_checks; None when the table is absent
+    corrections: list[dict] | None = None  # corrections_applied; None when absent
     by_mention: dict[str, list[dict]] = field(default_factory=dict)  # corrections per mention
 
     def text_of(self, con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> dict[str, str]:
@@ -34,6 +33,13 @@ class ReviewData:
             [report_ids],
         ).fetchall()
         return dict(rows)
+
+
+def records(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[dict]:
+    """Rows as dicts, NULL as None (plain tuples: much faster than a DataFrame at 100k rows)."""
+    cur = con.execute(sql, params or {})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -60,12 +66,14 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
     have = tables(con)
     where = "" if report_ids is None else "where report_id in (select unnest($ids))"
     params = {} if report_ids is None else {"ids": report_ids}
-    reports = con.execute(
+    reports = records(
+        con,
         "select report_id, source_file, title, body, report_year, status, message, n_chars "
         f"from reports {where} order by body nulls last, report_year nulls last, source_file",
         params,
-    ).fetchdf()
-    reports["rel"] = reports["source_file"].map(_relative)
+    )
+    for r in reports:
+        r["rel"] = _relative(r["source_file"])
     has_obs = "observations" in have
     reviewed = "m.reviewed" if "reviewed" in _columns(con, "mentions") else "false"
     obs_cols = (
@@ -76,7 +84,8 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
     )
     join = "left join observations o on o.mention_id = m.mention_id" if has_obs else ""
     m_where = "" if report_ids is None else "where m.report_id in (select unnest($ids))"
-    mentions = con.execute(
+    mentions = records(
+        con,
         f"""
         select m.mention_id, m.report_id, m.value, m.unit, m.approx, m.raw_text, m.char_start,
                m.char_end, m.context, m.sentence_start, {reviewed} as reviewed, {obs_cols}
@@ -84,7 +93,7 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
         order by m.report_id, m.char_start
         """,
         params,
-    ).fetchdf()
+    )
     indicators = {}
     if "indicators" in have:
         indicators = {
@@ -95,21 +104,23 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
         }
     data = ReviewData(reports, mentions, indicators)
     if "consistency_checks" in have:
-        data.findings = con.execute(
+        data.findings = records(
+            con,
             f"select * from consistency_checks {where} "
             "order by body nulls last, report_year, check_id, message",
             params,
-        ).fetchdf()
-        for f in data.findings.to_dict("records"):
+        )
+        for f in data.findings:
             for mid in f["mention_ids"]:
                 data.flags.setdefault(mid, []).append(f)
     if "corrections_applied" in have:
-        data.corrections = con.execute(
+        data.corrections = records(
+            con,
             f"select * from corrections_applied {where} "
             "order by line, field = 'mention' desc, field",
             params,
-        ).fetchdf()
-        for c in data.corrections.to_dict("records"):
+        )
+        for c in data.corrections:
             if isinstance(c["mention_id"], str):
                 data.by_mention.setdefault(c["mention_id"], []).append(c)
     return data
@@ -142,7 +153,8 @@ def marked_sentence(m: dict, left: str = "【", right: str = "】", width: int =
     """The sentence with the figure marked (176名 -> 【176名】); clipped around it when wider than
     `width` characters (0: whole sentence)."""
     context = m["context"] if isinstance(m["context"], str) else ""
-    pos = int(m["char_start"]) - int(m["sentence_start"]) if pd.notna(m["sentence_start"]) else -1
+    start = m["sentence_start"]
+    pos = m["char_start"] - start if start is not None else -1
     raw = m["raw_text"]
     if not (0 <= pos and context[pos : pos + len(raw)] == raw):
         return f"{left}{raw}{right}"

@@ -3,6 +3,7 @@ consistency findings (review/flagged.html). Every figure links to its span on it
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -32,14 +33,11 @@ def index_page(site: Site, db_path: Path) -> str:
     data = site.data
     reports = list(site.report.values())
     figures = data.mentions
-    n_ind = int(figures["indicator_id"].notna().sum())
-    n_flag = sum(mid in data.flags for mid in figures["mention_id"])
-    corr = data.corrections
-    corr_counts = (
-        ", ".join(f"{n} {s}" for s, n in sorted(corr["status"].value_counts().items()))
-        if corr is not None and len(corr)
-        else "none"
-    )
+    n_ind = sum(m["indicator_id"] is not None for m in figures)
+    n_flag = sum(m["mention_id"] in data.flags for m in figures)
+    lines = {(c["line"], c["status"]) for c in data.corrections or []}  # a line may have 2 rows
+    counts = Counter(status for _, status in lines)
+    corr_counts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
     parts = [
         "<h1>Review: every figure against its sentence</h1>",
         f'<p class="meta">{len(reports)} reports from {len(site.body_pages)} bodies · '
@@ -103,18 +101,22 @@ def _bodies(site: Site, reports: list[dict]) -> str:
 
 def _indicators(site: Site) -> str:
     data = site.data
-    obs = data.mentions[data.mentions["indicator_id"].notna()]
+    groups: dict[str, list[dict]] = {}
+    for m in data.mentions:
+        if m["indicator_id"] is not None:
+            groups.setdefault(m["indicator_id"], []).append(m)
     rows = []
     for ind, (zh, en) in data.indicators.items():
-        mine = obs[obs["indicator_id"] == ind]
-        if mine.empty:
+        mine = groups.get(ind, [])
+        if not mine:
             continue
-        bodies = {_body_of(site.report[rid]) for rid in mine["report_id"]}
-        flagged = sum(mid in data.flags for mid in mine["mention_id"])
+        bodies = {_body_of(site.report[m["report_id"]]) for m in mine}
+        flagged = sum(m["mention_id"] in data.flags for m in mine)
+        in_panel = sum(bool(m["in_panel"]) for m in mine)
         rows.append(
             f'<tr><td><a href="{PAGES_DIR}/indicator-{quote(ind)}.html">{_e(ind)}</a></td>'
             f'<td>{_e(zh)}</td><td>{_e(en)}</td><td class="n">{len(mine)}</td>'
-            f'<td class="n">{int(mine["in_panel"].fillna(False).sum())}</td>'
+            f'<td class="n">{in_panel}</td>'
             f'<td class="n">{len(bodies)}</td><td class="n">{flagged}</td></tr>'
         )
     return (
@@ -127,10 +129,10 @@ def _indicators(site: Site) -> str:
 def _corrections(site: Site) -> str:
     corr = site.data.corrections
     head = '<h2 id="corrections">Corrections (data/raw/corrections.csv)</h2>\n'
-    if corr is None or corr.empty:
+    if not corr:
         return head + f'<p class="meta">No corrections applied. {HOW_TO}</p>'
     rows = []
-    for c in corr.to_dict("records"):
+    for c in corr:
         mid = c["mention_id"]
         where = _e(c["file"])
         if isinstance(mid, str) and mid in site.mentions and c["status"] == "applied":
@@ -151,7 +153,7 @@ def _corrections(site: Site) -> str:
 def indicator_pages(site: Site) -> dict[str, str]:
     """review/indicator-<id>.html: every figure of one indicator, body by body."""
     data = site.data
-    obs = data.mentions[data.mentions["indicator_id"].notna()].to_dict("records")
+    obs = [m for m in data.mentions if m["indicator_id"] is not None]
     groups: dict[str, list[dict]] = {}
     for m in obs:
         groups.setdefault(m["indicator_id"], []).append(m)
@@ -193,7 +195,7 @@ def flagged_page(site: Site) -> str:
         body = "<h1>Consistency findings</h1><p>This warehouse has no consistency_checks table.</p>"
         return page("Consistency findings · review", body, up="../")
     rows = []
-    for f in data.findings.to_dict("records"):
+    for f in data.findings:
         links = []
         for mid in f["mention_ids"]:
             m = site.mentions.get(mid)

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from pipeline.review_data import correction_line, figure_label, find_report, load, marked_sentence
 
@@ -46,10 +45,10 @@ def _print_report(db_path: Path, name: str, only_indicators: bool) -> int:
         return _err(f"{db_path}: cannot read it ({str(exc).splitlines()[0]})")
     finally:
         con.close()
-    r = data.reports.to_dict("records")[0]
-    figures = data.mentions.to_dict("records")
+    r = data.reports[0]
+    figures = data.mentions
     with_ind = [m for m in figures if isinstance(m["indicator_id"], str)]
-    year = "year unknown" if pd.isna(r["report_year"]) else int(r["report_year"])
+    year = r["report_year"] or "year unknown"
     body = r["body"] if isinstance(r["body"], str) else "body unknown"
     print(
         f"{r['source_file']} · {body} · {year} · status {r['status']} · report_id {r['report_id']}"
@@ -72,9 +71,9 @@ def _print_report(db_path: Path, name: str, only_indicators: bool) -> int:
         print(f"\n{head}" + (f" · {extra}" if extra else ""))
         print(f"    {marked_sentence(m, width=WIDTH)}")
     corrections = data.corrections
-    if corrections is not None and not corrections.empty:
+    if corrections:
         print("\ncorrections.csv lines for this report:")
-        for c in corrections.to_dict("records"):
+        for c in corrections:
             message = f": {c['message']}" if isinstance(c["message"], str) else ""
             print(f"  {c['status']}: {correction_line(c)}{message}")
     return 0
