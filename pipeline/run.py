@@ -83,6 +83,13 @@ def list_inputs(raw_dir: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(raw_dir).as_posix())
 
 
+def display_name(path: Path) -> str:
+    """The path as text that can be stored and printed on one line: bytes that are not UTF-8
+    become U+FFFD, control characters (a newline in a file name) are escaped."""
+    name = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
 def refused_link(path: Path, raw_dir: Path) -> str | None:
     """Why a link in the raw folder is not followed (it leads outside the folder, or to
     something that is not a file), or None: nothing is read from outside raw_dir."""
@@ -248,7 +255,7 @@ def ingest(
     files = list_inputs(raw_dir)
     refused = {p: why for p in files if (why := refused_link(p, raw_dir))}
     files = [p for p in files if p not in refused]
-    tasks = [(str(p), str(raw_dir / p.relative_to(raw_dir).as_posix())) for p in files]
+    tasks = [(str(p), display_name(raw_dir / p.relative_to(raw_dir).as_posix())) for p in files]
     summary = IngestSummary(n_files=len(files))
     loader = Loader(con, summary.seconds)
     first_by_sha: dict[str, str] = {}
@@ -256,7 +263,7 @@ def ingest(
     seen: set[str] = set()
     used_ids: set[str] = set()
     for path, why in refused.items():
-        source_file = str(raw_dir / path.relative_to(raw_dir).as_posix())
+        source_file = display_name(raw_dir / path.relative_to(raw_dir).as_posix())
         row = empty_report(source_file, f"link-{hash_name(source_file):08x}")
         row.update(status="outside_raw", message=why)
         log(f"{source_file}: outside_raw: {why}")
