@@ -13,8 +13,6 @@ with
 
 mention_quotes as (select * from mention_quotes),
 
-report_texts as (select * from report_texts),
-
 unit_families as (select * from unit_families),
 
 part_list_markers as (select * from part_list_markers),
@@ -47,13 +45,10 @@ figures as (
 totals as (
     select figures.*
     from figures
-    inner join report_texts using (report_id)
     cross join marker_pattern
     where
         coalesce(figures.unit, '') != '%'
-        and regexp_matches(
-            substring(report_texts.text, figures.char_end + 1, 6), marker_pattern.opens_breakdown
-        )
+        and regexp_matches(left(figures.text_after, 6), marker_pattern.opens_breakdown)
 ),
 
 candidates as (

@@ -16,8 +16,6 @@ single_valued_indicators as (select * from single_valued_indicators),
 
 mention_quotes as (select * from mention_quotes),
 
-report_texts as (select * from report_texts),
-
 part_list_markers as (select * from part_list_markers),
 
 restated_skip_words as (select * from restated_skip_words),
@@ -41,18 +39,11 @@ stocks as (
         mention_quotes.sentence_start,
         mention_quotes.char_start,
         mention_quotes.quote,
-        regexp_matches(
-            substring(
-                report_texts.text,
-                mention_quotes.sentence_start + 1,
-                mention_quotes.char_start - mention_quotes.sentence_start
-            ),
-            marker_pattern.pattern
-        ) as in_breakdown
+        coalesce(regexp_matches(mention_quotes.sentence_before, marker_pattern.pattern), false)
+            as in_breakdown
     from observations
     inner join single_valued_indicators using (indicator_id)
     inner join mention_quotes using (mention_id)
-    inner join report_texts on report_texts.report_id = observations.report_id
     cross join marker_pattern
     where not observations.approx
 ),

@@ -1,36 +1,47 @@
 -- mention_quotes: every mention with a short quote a person can find in the report: the clause
 -- that holds the figure (at most 20 characters before it and 12 after, cut at punctuation), e.g.
--- 宁县现有各级各类学校359所 or 共聘请176名法治校委.
+-- 宁县现有各级各类学校359所 or 共聘请176名法治校委. Also the sentence up to the figure and the few
+-- characters after it, which the checks read (其中 after a total, 其中 before a sub-count).
+-- Everything is cut from the mention's own sentence (`context`), never from the whole report text,
+-- so this stays cheap on long reports.
 with
 
 mentions as (select * from mentions),
 
-report_texts as (select * from report_texts),
-
-windows as (
-    select
-        mentions.*,
-        greatest(coalesce(mentions.sentence_start, 0), mentions.char_start - 20) as window_start,
-        report_texts.text
-    from mentions
-    inner join report_texts using (report_id)
-),
-
-before_figure as (
+located as (
     select
         *,
-        -- duckdb substring is 1-based; offsets are 0-based code points like Python's
-        substring(text, window_start + 1, char_start - window_start) as text_before,
-        substring(text, char_end + 1, 12) as text_after
-    from windows
+        -- offset of the figure in its sentence; duckdb substring is 1-based
+        char_start - sentence_start as offset_in_sentence,
+        coalesce(
+            substring(context, char_start - sentence_start + 1, char_end - char_start) = raw_text,
+            false
+        ) as in_context
+    from mentions
+),
+
+around as (
+    select
+        *,
+        case
+            when in_context then substring(context, 1, offset_in_sentence)
+        end as sentence_before,
+        case
+            when in_context then substring(context, offset_in_sentence + 1 + length(raw_text))
+        end as sentence_after
+    from located
 ),
 
 clauses as (
     select
         *,
-        regexp_extract(text_before, '[^，,；;。：:、！？!?\s]*$') as clause_before,
-        regexp_extract(text_after, '^[^，,；;。：:、！？!?\s（(0-9０-９]*') as clause_after
-    from before_figure
+        coalesce(
+            regexp_extract(right(sentence_before, 20), '[^，,；;。：:、！？!?\s]*$'), ''
+        ) as clause_before,
+        coalesce(
+            regexp_extract(left(sentence_after, 12), '^[^，,；;。：:、！？!?\s（(0-9０-９]*'), ''
+        ) as clause_after
+    from around
 ),
 
 final as (
@@ -49,7 +60,9 @@ final as (
         || clause_before
         || raw_text
         || clause_after
-        || case when length(clause_after) = 12 then '…' else '' end as quote
+        || case when length(clause_after) = 12 then '…' else '' end as quote,
+        sentence_before,
+        left(sentence_after, 12) as text_after
     from clauses
 )
 
