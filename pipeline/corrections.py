@@ -148,10 +148,23 @@ def _cell(rec: dict, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def parse_line(rec: dict, line: int, indicator_ids: set[str] | None) -> Correction:
+def inside_raw(name: str, raw_dir: Path | None) -> str:
+    """An absolute path into the raw folder, as the path inside it; anything else unchanged."""
+    path = Path(name)
+    if raw_dir is None or not path.is_absolute():
+        return name
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except (ValueError, OSError):
+        return name
+
+
+def parse_line(
+    rec: dict, line: int, indicator_ids: set[str] | None, raw_dir: Path | None = None
+) -> Correction:
     """One csv record -> a Correction; `problem` says why it is invalid (first problem only)."""
     action = _cell(rec, "action").lower()
-    c = Correction(line=line, file=_cell(rec, "file"), action=action,
+    c = Correction(line=line, file=inside_raw(_cell(rec, "file"), raw_dir), action=action,
                    raw_text=_cell(rec, "raw_text") or None, note=_cell(rec, "note") or None,
                    reviewer=_cell(rec, "reviewer") or None)  # fmt: skip
     start, value, unit = _cell(rec, "char_start"), _cell(rec, "value"), _cell(rec, "unit")
@@ -233,7 +246,7 @@ def load_corrections(raw_dir: Path, indicator_ids: set[str] | None) -> list[Corr
             cells = [v for v in rec.values() if isinstance(v, str) and v.strip()]
             if not cells or _cell(rec, "file").startswith("#"):
                 continue  # blank line or a comment
-            out.append(parse_line(rec, reader.line_num, indicator_ids))
+            out.append(parse_line(rec, reader.line_num, indicator_ids, raw_dir))
         return out
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         warn(f"{path}: cannot read ({exc}); no correction applied")

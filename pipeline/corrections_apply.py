@@ -84,6 +84,7 @@ class Applier:
             rel = self._relative(rep["source_file"])
             rep["rel"] = rel
             self.by_rel[rel] = rep
+            self.by_rel.setdefault(Path(rep["source_file"]).as_posix(), rep)  # data/raw/001.txt
             self.by_id[rep["report_id"]] = rep
             self.by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rep)
         self.texts: dict[str, str] = {}
@@ -104,7 +105,7 @@ class Applier:
         name = safe_name(c.file) or c.file
         rep = self.by_rel.get(name) or self.by_id.get(c.file)
         if rep is None:
-            named = self.by_name.get(name, [])
+            named = self.by_name.get(name.rsplit("/", 1)[-1], [])
             if len(named) > 1:
                 paths = ", ".join(r["rel"] for r in named)
                 c.add_record("invalid", f"file name '{c.file}' matches {len(named)} reports "

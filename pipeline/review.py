@@ -218,7 +218,8 @@ def body_page(site: Site, name: str, texts: dict[str, str]) -> str:
         ind_ms = [m for m in ms if isinstance(m["indicator_id"], str)]
         rows = "\n".join(_obs_row(m, data, f"#{anchor(m['mention_id'])}") for m in ind_ms)
         meta = (
-            f"{_e(r['title'])} · status {_e(r['status'])} · {len(ms)} figures, {len(ind_ms)} with "
+            (f"{_e(r['title'])} · " if r["title"] else "")
+            + f"status {_e(r['status'])} · {len(ms)} figures, {len(ind_ms)} with "
             f"an indicator, {sum(m['mention_id'] in data.flags for m in ms)} flagged · "
             f"report_id {_e(rid)}"
         )

@@ -18,7 +18,7 @@ table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 10px}
 th,td{border:1px solid #dde;padding:3px 6px;vertical-align:top;text-align:left}
 th{background:#f3f4f8;position:sticky;top:0}td.num{white-space:nowrap;text-align:right}
 td.c{text-align:center}td.n{text-align:right}td.ctx a{color:#333;text-decoration:none}
-td.ctx a:hover{text-decoration:underline}td.ctx b{background:#ffe58f}
+td.ctx a:hover{text-decoration:underline}td.figs a{white-space:nowrap}td.ctx b{background:#ffe58f}
 tr.flag td{background:#fff4f2}tr.rev td:first-child{border-left:4px solid #2e9d5b}
 .sev-error{color:#b00020;font-weight:bold}.sev-warning{color:#b05a00}
 nav.filters{position:sticky;top:0;background:#fafbfd;border:1px solid #dde;padding:6px 10px;

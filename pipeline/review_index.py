@@ -202,12 +202,14 @@ def flagged_page(site: Site) -> str:
             if m is not None:
                 href = site.href(m["report_id"], anchor(mid))
                 links.append(f'<a href="{href}">{_e(m["raw_text"])}</a>')
+        body = _e(f["body"] if isinstance(f["body"], str) else NO_BODY)
+        if f["report_id"] in site.page_of:  # the report the finding is about, on its body page
+            body = f'<a href="{site.href(f["report_id"], "r-" + f["report_id"])}">{body}</a>'
         rows.append(
-            f"<tr><td>{_e(f['body'] if isinstance(f['body'], str) else NO_BODY)}</td>"
-            f"<td>{_year(f['report_year'])}</td>"
+            f"<tr><td>{body}</td><td>{_year(f['report_year'])}</td>"
             f'<td class="sev-{_e(f["severity"])}">{_e(f["severity"])}</td>'
             f"<td>{_e(f['check_id'])}</td><td>{_e(f['message'])}</td>"
-            f"<td>{' '.join(links)}</td></tr>"
+            f'<td class="figs">{" ".join(links)}</td></tr>'
         )
     body = (
         f'<h1>Consistency findings</h1>\n<p class="meta">{len(rows)} findings; each figure '

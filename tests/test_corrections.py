@@ -224,3 +224,18 @@ def test_unreadable_corrections_file_is_one_message(tmp_path: Path) -> None:
     stderr = build(raw, tmp_path / "w.duckdb")
     assert "corrections.csv: no column file, action" in stderr
     assert "Traceback" not in stderr
+
+
+def test_file_named_as_the_warehouse_or_an_absolute_path_names_it(tmp_path: Path) -> None:
+    raw = copy_reports(tmp_path / "raw", ["001", "002"])
+    (raw / "corrections.csv").write_text(
+        "file,raw_text,action,value\n"
+        f"{raw / '001.txt'},150名,set_value,151\n"  # pasted from a file manager
+        f"{raw.as_posix()}/002.txt,24名,set_value,25\n"
+        "../002.txt,24名,drop,\n",
+        encoding="utf-8",
+    )
+    stderr = build(raw, tmp_path / "w.duckdb")
+    statuses = query(tmp_path / "w.duckdb", "select line, status from corrections_applied")
+    assert sorted(statuses) == [(2, "applied"), (3, "applied"), (4, "invalid")]
+    assert ":4: invalid: file '../002.txt' points outside the raw folder" in stderr
