@@ -12,16 +12,28 @@ GOLD = Path(__file__).parent / "gold"
 _FIGURE_CELL_RE = re.compile(r"^(?P<label>[\u4e00-\u9fff]{2,12}?)(?P<figure>[0-9]+[所名人个]+)$")
 
 
-def report_parts(name: str = "001") -> tuple[list[str], str, list[str]]:
+def report_parts(name: str = "001") -> tuple[list[str], str | None, list[str]]:
     """(header lines, title, body paragraphs) of a captured gold page: the 索引号 | 发布机构 table
-    above the title, the report, and nothing of the login widgets after its closing date."""
+    above the title, the title line if there is one, and the report up to its last sentence or
+    closing date (the login widgets some captures end with are left out)."""
     lines = [line.strip() for line in (GOLD / f"{name}.txt").read_text("utf-8").splitlines()]
     lines = [line for line in lines if line]
-    t = next(i for i, line in enumerate(lines) if re.search(r"法治.*报告$", line))
-    end = max(
-        i for i, line in enumerate(lines) if re.fullmatch(r"20[0-9]{2}年[0-9]+月[0-9]+日", line)
-    )
-    return lines[:t], lines[t], lines[t + 1 : end + 1]
+    n_header = next(i for i, line in enumerate(lines) if "|" not in line)
+    header, rest = lines[:n_header], lines[n_header:]
+    title = rest[0] if re.search(r"(?:法治|依法行政).*(?:报告|情况|总结)$", rest[0]) else None
+    body = rest[1:] if title else rest
+    ends = [
+        i
+        for i, line in enumerate(body)
+        if line.endswith(("。", "；", ";")) or re.fullmatch(r"20[0-9]{2}年[0-9]+月[0-9]+日", line)
+    ]
+    return header, title, body[: ends[-1] + 1] if ends else body
+
+
+def report_text(name: str = "001") -> str:
+    """The report as the built files carry it: title and body paragraphs, one per line."""
+    _, title, body = report_parts(name)
+    return "\n".join([title, *body] if title else body)
 
 
 def html_page(name: str = "001", encoding: str = "gb18030", table: bool = False) -> bytes:
@@ -46,14 +58,14 @@ def html_page(name: str = "001", encoding: str = "gb18030", table: bool = False)
     charset = {"gb18030": "gb2312", "utf-8": "utf-8"}[encoding]
     page = f"""<!DOCTYPE html>
 <html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">
-<title>{html.escape(title)}-宁县人民政府</title><script>var visits = 1523;</script></head>
+<title>{html.escape(title or "")}-宁县人民政府</title><script>var visits = 1523;</script></head>
 <body>
 <div class="top"><a href="/">首页</a> | <a href="/login">登录</a> | <a href="/reg">注册</a> | 无障碍浏览</div>
 <div class="nav"><ul><li><a href="/">网站首页</a></li><li><a href="/zwgk">政务公开</a></li>
 <li><a href="/hdjl">互动交流</a></li><li><a href="/12345">12345热线</a></li></ul></div>
 <div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/jyj">部门信息公开</a> &gt; 公示公告</div>
 <table class="xxgk">{info}</table>
-<div class="article"><h1>{html.escape(title)}</h1>
+<div class="article"><h1>{html.escape(title or "")}</h1>
 <div class="info">发布时间：2024-04-03 10:21 浏览次数：1523 字体：【<a>大</a> <a>中</a> <a>小</a>】
 <a href="javascript:print()">打印</a></div>
 <div class="content" id="zoom">
@@ -82,7 +94,8 @@ def docx_file(name: str = "001", table: bool = True) -> bytes:
 
     _, title, body = report_parts(name)
     document = docx.Document()
-    document.add_heading(title, level=1)
+    if title:
+        document.add_heading(title, level=1)
     for para in body:
         rows = _figure_rows(para) if table else None
         if rows:
@@ -106,8 +119,7 @@ def pdf_file(name: str = "001", paragraphs: list[str] | None = None) -> bytes:
     from reportlab.platypus import Paragraph, SimpleDocTemplate
 
     if paragraphs is None:
-        _, title, body = report_parts(name)
-        paragraphs = [title, *body]
+        paragraphs = report_text(name).splitlines()
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     style = ParagraphStyle(
         "body", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK", firstLineIndent=24

@@ -16,6 +16,7 @@ from pipeline.records import Document
 
 MAX_BYTES = 50 * 1024 * 1024  # a real report is < 5 MB even as PDF; beyond this is not a report
 TEXT_SUFFIXES = {".txt", ".text", ".md", ""}
+BINARY_SUFFIXES = {".pdf", ".docx", ".doc", ".wps"}  # a text file under these names is read as text
 FORMATS = ("txt", "html", "pdf", "docx")  # what is read; anything else gets unsupported_format
 _SIGNATURES = (  # (magic bytes at the start, format)
     (b"PK\x03\x04", "zip"),
@@ -50,8 +51,6 @@ def detect_format(data: bytes, suffix: str) -> str:
 
     if looks_like_html(data, suffix):
         return "html"
-    if suffix in (".pdf", ".docx") and data.strip():
-        return suffix[1:]  # damaged: the reader says so
     return "txt"
 
 
@@ -70,7 +69,16 @@ def read_bytes(data: bytes, suffix: str) -> Document:
     if kind in _UNSUPPORTED:
         raise ReadError("unsupported_format", f"this is {_UNSUPPORTED[kind]}")
     if kind == "txt":
-        text, encoding = decode_bytes(data)
+        try:
+            text, encoding = decode_bytes(data)
+        except ReadError as exc:
+            if exc.status in ("binary", "undecodable") and suffix.lower() in BINARY_SUFFIXES:
+                raise ReadError(
+                    "corrupt",
+                    f"not a readable {suffix.lower()} file: its bytes do not start like one "
+                    "(damaged, or another kind of file renamed)",
+                ) from exc
+            raise
         return Document(text=text, encoding=encoding)
     if kind == "html":
         from pipeline.readers.html import read_html

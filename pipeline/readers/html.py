@@ -206,13 +206,12 @@ def _key(line: str) -> str:
 
 def _article_span(full: list[str], article: list[str]) -> tuple[int, int] | None:
     """First and last line of the full page that trafilatura's article lines come from."""
-    keys = [_key(line)[:30] for line in article]
+    keys = [k for k in (_key(line)[:30] for line in article) if len(k) >= 4]
+    keys = keys[:50] + keys[-50:] if len(keys) > 100 else keys  # the ends are what matter
     full_keys = [_key(line) for line in full]
     found: list[int] = []
     pos = 0
     for k in keys:
-        if len(k) < 4:
-            continue
         for i in range(pos, len(full_keys)):
             if k in full_keys[i]:
                 found.append(i)
@@ -235,9 +234,7 @@ def _article(markup: str, full: list[str], title: str | None) -> str:
             markup, include_tables=True, include_comments=False, include_images=False,
             include_links=False, favor_recall=True, deduplicate=False, output_format="txt",
         )  # fmt: skip
-    article = [
-        re.sub(r"^\|\s*|\s*\|$", "", line).strip() for line in (extracted or "").splitlines()
-    ]
+    article = [line.strip().strip("|").strip() for line in (extracted or "").splitlines()]
     article = [line for line in article if line]
     span = _article_span(full, article) if article else None
     if span is None:
