@@ -199,6 +199,20 @@ def test_school_types_that_do_not_add_up_to_the_total_are_found(tmp_path: Path) 
     assert "119" in message and "120" in message
 
 
+def test_two_classifications_of_one_total_are_not_an_excess(tmp_path: Path) -> None:
+    con = build(
+        tmp_path,
+        {
+            "a.txt": report(
+                2023,
+                "全县现有各级各类学校120所，其中公办学校100所，民办学校20所，小学80所，"
+                "初级中学25所，幼儿园15所。",
+            ),
+        },
+    )
+    assert findings(con, "parts_vs_total") == []
+
+
 def test_a_claimed_full_coverage_the_counts_contradict_is_found(tmp_path: Path) -> None:
     con = build(
         tmp_path,

@@ -8,7 +8,9 @@
 -- parts that fall short only by a small share (part_list_max_shortfall), since a breakdown that
 -- lists a few parts of a large total is a partial list, not a contradiction. An excess is only
 -- flagged for a breakdown of at least part_list_min_parts_over parts: two figures after a total
--- are often a chain of sub-counts (发现问题30个，其中整改25个，销号20个), not parallel parts.
+-- are often a chain of sub-counts (发现问题30个，其中整改25个，销号20个), not parallel parts. When the
+-- first parts already add up to the total, the rest is a second classification of the same total
+-- (其中公办300所、民办59所，小学267所 ...), not an excess.
 with
 
 mention_quotes as (select * from mention_quotes),
@@ -82,7 +84,11 @@ breaks as (
 ),
 
 parts as (
-    select candidates.*
+    select
+        candidates.*,
+        sum(candidates.value) over (
+            partition by candidates.total_mention_id order by candidates.char_start
+        ) as running_sum
     from candidates
     left join breaks using (total_mention_id)
     where breaks.break_at is null or candidates.char_start < breaks.break_at
@@ -94,6 +100,7 @@ breakdowns as (
         count(*) as n_parts,
         sum(parts.value) as parts_sum,
         bool_or(parts.approx) as any_part_approx,
+        list(parts.running_sum) as running_sums,
         list(parts.mention_id order by parts.char_start) as part_mention_ids,
         string_agg(
             regexp_replace(parts.quote, marker_pattern.leading_marker, ''), ' + '
@@ -118,6 +125,7 @@ findings as (
         breakdowns.n_parts >= 2
         and not totals.approx
         and not breakdowns.any_part_approx
+        and not list_contains(breakdowns.running_sums, totals.value)
         and (
             (breakdowns.parts_sum > totals.value and breakdowns.n_parts >= settings.min_parts_over)
             or (
