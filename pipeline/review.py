@@ -12,6 +12,7 @@ escaped. `python -m pipeline review --report FILE` prints one report's figures i
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from html import escape
@@ -241,6 +242,28 @@ def body_page(site: Site, name: str, texts: dict[str, str]) -> str:
     return page(f"{body} · review", "\n".join(parts), up="../")
 
 
+STAMP = "<!-- review of warehouse {} -->"
+
+
+def warehouse_stamp(con: duckdb.DuckDBPyConnection) -> str:
+    """What the warehouse was built from (code fingerprint + input files), '' if unknown."""
+    try:
+        rows = con.execute("select key, value from pipeline_meta order by key").fetchall()
+    except duckdb.Error:
+        return ""
+    return hashlib.sha256(repr(rows).encode()).hexdigest()[:32] if rows else ""
+
+
+def stamp_of(index: Path) -> str:
+    try:
+        with index.open(encoding="utf-8") as fh:
+            head = fh.read(200)
+    except (OSError, UnicodeDecodeError):
+        return ""
+    found = re.search(r"<!-- review of warehouse (\w+) -->", head)
+    return found.group(1) if found else ""
+
+
 def export_review(db_path: Path, options: object = None) -> Path:
     """Export step: review.html and review/*.html next to the warehouse, from the published
     warehouse (read-only). The pages are built in a temporary folder that then replaces the old
@@ -248,12 +271,16 @@ def export_review(db_path: Path, options: object = None) -> Path:
     from pipeline.review_index import flagged_page, index_page, indicator_pages
 
     out_dir = db_path.parent
+    out, pages = out_dir / INDEX, out_dir / PAGES_DIR
     tmp = out_dir / f".{PAGES_DIR}.building"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
+        stamp = warehouse_stamp(con)
+        if stamp and pages.is_dir() and stamp_of(out) == stamp:
+            return out  # written from this very warehouse (a run where nothing changed)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir(parents=True)
         site = Site(load(con))
         batch: list[str] = []
         names = list(site.pages)
@@ -270,14 +297,12 @@ def export_review(db_path: Path, options: object = None) -> Path:
         for name, html in indicator_pages(site).items():
             (tmp / name).write_text(html, encoding="utf-8")
         (tmp / "flagged.html").write_text(flagged_page(site), encoding="utf-8")
-        index = index_page(site, db_path)
+        index = index_page(site, db_path).replace("\n", f"\n{STAMP.format(stamp)}\n", 1)
     finally:
         con.close()
-    pages = out_dir / PAGES_DIR
     if pages.exists():
         shutil.rmtree(pages)
     tmp.rename(pages)
-    out = out_dir / INDEX
     part = out.with_name(f".{INDEX}.tmp")
     part.write_text(index, encoding="utf-8")
     part.replace(out)

@@ -218,3 +218,19 @@ def test_review_command_prints_each_figure_with_its_sentence(
 
     assert main(["review", "--db", db, "--report", "no_such_report.txt"]) == 2
     assert "no report 'no_such_report.txt'" in capsys.readouterr().err
+
+
+def test_pages_follow_a_new_correction_and_stay_when_nothing_changed(tmp_path: Path) -> None:
+    raw = copy_reports(tmp_path / "raw", ["001"])
+    db = tmp_path / "w.duckdb"
+    build(raw, db)
+    index = tmp_path / "review.html"
+    assert "No corrections applied" in index.read_text(encoding="utf-8")
+    (raw / "corrections.csv").write_text("file,raw_text,action\n001.txt,23名,drop\n", "utf-8")
+    build(raw, db)
+    assert "No corrections applied" not in index.read_text(encoding="utf-8")
+    pages = list((tmp_path / "review").glob("*.html"))
+    assert any(">23名</s>" in p.read_text(encoding="utf-8") for p in pages)
+    before = index.stat().st_mtime_ns
+    build(raw, db)  # nothing changed: the pages of this warehouse are kept as they are
+    assert index.stat().st_mtime_ns == before
