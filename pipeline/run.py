@@ -345,8 +345,7 @@ EXPORT_STEPS.append(("review_pages", review.export_review))
 def build_warehouse(options: RunOptions) -> IngestSummary:
     """Ingest and build every table into a temporary file, then publish it atomically."""
     tmp = warehouse.temp_path_for(options.db_path)
-    if tmp.exists():
-        tmp.unlink()
+    warehouse.remove_stale_builds(options.db_path)  # left by a killed run; we hold the lock
     fingerprint = cache.fingerprint(options.keep_off_topic)
     try:
         con = duckdb.connect(str(tmp))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -92,6 +93,13 @@ def run_lock(db_path: Path) -> Iterator[None]:
 
 def temp_path_for(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
+
+
+def remove_stale_builds(db_path: Path) -> None:
+    """Delete half-built files (and their WAL) of runs that were killed. Call only under the run
+    lock: then no other run can be building."""
+    for stale in db_path.parent.glob(f".{glob.escape(db_path.name)}.*.building*"):
+        stale.unlink(missing_ok=True)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
