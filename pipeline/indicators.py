@@ -165,7 +165,9 @@ class Matcher:
                 if not ind.adjacent or self.fillers.fullmatch(gap):
                     # veto region: the items from the cue's item to the number's item
                     region = sur.before[sur.before.rfind(MINOR, 0, m.start()) + 1 :]
-                    region += sur.after.split(MINOR)[0]
+                    # after the number up to the next item, but not into a parenthesised
+                    # breakdown: "学校156所（其中小学102所" is the total, not a sub-count
+                    region += re.split(r"[（(]", sur.after.split(MINOR)[0])[0]
                     qualifier = sur.before[: self._phrase_start(ind, sur.before, m)]
                     hit = Hit(len(gap), -len(cue), cue, qualifier or gap, not qualifier, region)
                     best = hit if best is None or hit < best else best
