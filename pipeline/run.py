@@ -348,7 +348,8 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
     warehouse.remove_stale_builds(options.db_path)  # left by a killed run; we hold the lock
     fingerprint = cache.fingerprint(options.keep_off_topic)
     try:
-        con = duckdb.connect(str(tmp))
+        # a bounded buffer pool: DuckDB spills to the file instead of growing with the corpus
+        con = duckdb.connect(str(tmp), config={"memory_limit": "768MB"})
         try:
             warehouse.create_schema(con)
             cached = frozenset()
