@@ -117,6 +117,7 @@ class Matcher:
         self.catalog = catalog
         self.indicators = catalog.indicators
         self.by_id = catalog.by_id()
+        self.all_units = {u for ind in self.indicators for u in ind.units}
         self.cues = {ind.id: ind.cue_patterns() for ind in self.indicators}
         # one search to skip an indicator none of whose cues is anywhere near the number
         self.cue_hint = {
@@ -286,4 +287,8 @@ def match_sentence(
 ) -> list[Match | None]:
     """Match every figure (start, end, unit) of one sentence; offsets relative to the sentence."""
     spans = [(s, e) for s, e, _ in figures]
-    return [matcher.match(u, surroundings(sentence, s, e, spans)) for s, e, u in figures]
+    units = matcher.all_units  # a unit no indicator takes (篇, 册, 元...) cannot match: skip early
+    return [
+        matcher.match(u, surroundings(sentence, s, e, spans)) if u in units else None
+        for s, e, u in figures
+    ]

@@ -79,15 +79,17 @@ def run_lock(db_path: Path) -> Iterator[None]:
     """Hold an exclusive lock for the whole run; a second run exits instead of corrupting."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = db_path.with_name(db_path.name + ".lock")
-    with open(lock_path, "w") as fh:
+    with open(lock_path, "a") as fh:  # not "w": a refused run must not blank the holder's pid
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise WarehouseBusy(
                 f"another pipeline run is writing {db_path} (lock {lock_path}); wait for it to finish"
             ) from exc
+        fh.truncate(0)
         fh.write(str(os.getpid()))
         fh.flush()
+        remove_stale_builds(db_path)
         yield
 
 
