@@ -71,7 +71,7 @@ def bench(
         base = baseline(corpus)
         options = RunOptions(
             raw_dir=corpus, db_path=db, figures_dir=None, notebooks=False, quiet=True,
-            workers=workers, full=True,
+            workers=workers, full=True, exports=False,
         )  # fmt: skip
         t0 = time.perf_counter()
         summary = build_warehouse(options)

@@ -54,6 +54,7 @@ class RunOptions:
     workers: int | None = None  # None: one per core
     full: bool = False  # ignore the previous warehouse; re-extract every file
     export_parquet: Path | None = None
+    exports: bool = True  # CSV, charts, notebooks, review pages (bench turns them off)
     extra: dict = field(default_factory=dict)
 
 
@@ -383,6 +384,8 @@ def run_exports(options: RunOptions, steps: Iterable[tuple[str, Callable]] | Non
     """Run the export steps; one that fails is reported in one line and the others still run
     (the warehouse is already published). Returns False if any failed."""
     ok = True
+    if not options.exports:
+        return ok
     for name, export in steps if steps is not None else EXPORT_STEPS:
         try:
             export(options.db_path, options)
