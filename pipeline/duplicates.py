@@ -4,19 +4,21 @@ Byte-identical files are caught while reading (run.ingest). This warehouse step 
 
 - the same text in two files (a .txt in UTF-8 and one in GBK; the page and its PDF attachment;
   a .docx and the same text pasted into a .txt): the texts match once spaces and punctuation are
-  ignored, or, when they name the same body and year or carry the same figures in the same
-  order, 90% of one text's 8-character shingles occur in the other (page chrome and line breaks
-  differ between formats, the report does not). The later file (by path) gets status `duplicate`
-  naming the first; its figures and text are dropped so nothing is counted twice.
-- two different reports claiming the same body and year: both stay `ok` and keep their figures,
-  each with a message naming the other, so an analyst can check which claim is right (a wrong
-  body or year is fixed in sources.csv).
+  ignored, or they carry the same figures and 90% of one text's 8-character shingles occur in
+  the other (page chrome and line breaks differ between formats, the report does not). The later
+  file (by path) gets status `duplicate` naming the first; its figures and text are dropped so
+  nothing is counted twice.
+- two different reports claiming the same body and year, including two versions of one report
+  whose figures differ: both stay `ok` and keep their figures, each with a message naming the
+  other, so an analyst can check which is right (a wrong body or year is fixed in sources.csv).
+  A figure is never dropped because another file looks like it.
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 
 import duckdb
 import pandas as pd
@@ -64,6 +66,16 @@ def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, set[str]
     return {rid: _shingles(text) for rid, text in zip(frame.report_id, frame.text, strict=True)}
 
 
+def _figures(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Counter]:
+    rows = con.execute(
+        "select report_id, value, unit from mentions where report_id in (select unnest(?))", [ids]
+    ).fetchall()
+    out: dict[str, Counter] = {rid: Counter() for rid in ids}
+    for rid, value, unit in rows:
+        out[rid][(value, unit)] += 1
+    return out
+
+
 def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, list[str]]]:
     """({duplicate report_id: report_id it repeats}, {report_id: ids of other claims to its
     body and year})."""
@@ -83,13 +95,15 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
     groups += [list(g.report_id) for _, g in figured.groupby("figure_key") if len(g) > 1]
     groups = [[r for r in g if r not in dup_of] for g in groups]
     groups = [sorted(g, key=order.__getitem__) for g in groups if 1 < len(g) <= MAX_GROUP]
-    shingles = _texts(con, sorted({r for g in groups for r in g}))
+    ids = sorted({r for g in groups for r in g})
+    shingles, figures = _texts(con, ids), _figures(con, ids)
     for group in groups:
         for i, later in enumerate(group):
             for earlier in group[:i]:
-                if earlier not in dup_of and later not in dup_of:
-                    if _same_report(shingles[earlier], shingles[later]):
-                        dup_of[later] = earlier
+                if earlier in dup_of or later in dup_of or figures[earlier] != figures[later]:
+                    continue  # different figures: two versions, flagged below, never dropped
+                if _same_report(shingles[earlier], shingles[later]):
+                    dup_of[later] = earlier
 
     for rid in dup_of:  # point every duplicate at the file that is kept
         while dup_of[rid] in dup_of:

@@ -152,6 +152,11 @@ HOSTILE: dict[str, tuple[bytes | None, str, str]] = {
     "link_out.txt": (None, "outside_raw", "outside"),
     "link_device.txt": (None, "outside_raw", "outside"),
     "mixed.txt": (mixed_encodings(), "ok", ""),
+    "001_revised.txt": (
+        (GOLD / "001.txt").read_text("utf-8").replace("教职工5583人", "教职工5585人").encode(),
+        "ok",
+        "",
+    ),
     "figure_bomb.txt": ("法治依法。".encode() + b"1a" * 400_000, "ok", ""),
     "deep.html": (
         b"<html><body>" + b"<div>" * 5000 + "法治依法".encode() + b"</body></html>",
@@ -348,3 +353,13 @@ def test_file_names_that_are_not_utf8_or_hold_a_newline(tmp_path: Path) -> None:
     names = set(_reports(db))
     assert {"bad\ufffd.txt", "two\\nlines.txt"} <= names
     assert len([line for line in proc.stderr.splitlines() if "empty" in line]) == 2
+
+
+def test_a_revised_version_with_other_figures_is_kept_and_flagged(hostile_run) -> None:
+    # nearly the same text, one figure corrected: not a duplicate (no figure is dropped because
+    # another file looks like it), but both carry a message naming the other
+    reports = _reports(hostile_run[1])
+    revised, original = reports["001_revised.txt"], reports["001.txt"]
+    assert revised["status"] == original["status"] == "ok"
+    assert revised["message"].startswith(f"same body and year as {original['source_file']}")
+    assert revised["source_file"] in original["message"]
