@@ -3,9 +3,9 @@
 Byte-identical files are caught while reading (run.ingest). This warehouse step catches the rest:
 
 - the same text in two files (a .txt in UTF-8 and one in GBK; the page and its PDF attachment;
-  a .docx and the same text pasted into a .txt): the texts match once spaces and punctuation are
-  ignored, or they carry the same figures and 90% of one text's 8-character shingles occur in
-  the other (page chrome and line breaks differ between formats, the report does not). The later
+  a .docx and the same text pasted into a .txt): the decoded texts are equal, or they carry the
+  same figures and 90% of one text's 8-character shingles (spaces and punctuation ignored) occur
+  in the other (page chrome and line breaks differ between formats, the report does not). The later
   file (by path) gets status `duplicate` naming the first; its figures and text are dropped so
   nothing is counted twice.
 - two different reports claiming the same body and year, including two versions of one report
@@ -38,7 +38,9 @@ def _same_report(a: set[str], b: set[str]) -> bool:
     return bool(small) and len(small & large) >= CONTAINMENT * len(small)
 
 
-def _candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(report_id, body, report_year, text_key, n_figures, figure_key) of every ok report with a
+    text, in source_file order (the first file of a group is the one kept)."""
     return con.execute(
         r"""
         with figures as (
@@ -47,8 +49,7 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
                                   order by char_start)) as figure_key
             from mentions group by report_id
         )
-        select r.report_id, r.source_file, r.body, r.report_year,
-               md5(regexp_replace(t.text, '[\s\p{P}\p{S}]+', '', 'g')) as text_key,
+        select r.report_id, r.body, r.report_year, hash(t.text) as text_key,
                coalesce(f.n_figures, 0) as n_figures, f.figure_key
         from reports r
         join report_texts t using (report_id)
@@ -56,7 +57,17 @@ def _candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         where r.status = 'ok'
         order by r.source_file
         """
-    ).df()
+    ).fetchall()
+
+
+def _groups(rows: list[tuple], key) -> list[list[str]]:
+    """Report ids sharing a key (None keys never group), in input order; only groups of 2+."""
+    out: dict[object, list[str]] = {}
+    for row in rows:
+        k = key(row)
+        if k is not None:
+            out.setdefault(k, []).append(row[0])
+    return [ids for ids in out.values() if len(ids) > 1]
 
 
 def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, set[str]]:
@@ -79,24 +90,21 @@ def _figures(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Counte
 def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, list[str]]]:
     """({duplicate report_id: report_id it repeats}, {report_id: ids of other claims to its
     body and year})."""
-    frame = _candidates(con)
-    if frame.empty:
-        return {}, {}
-    order = {rid: i for i, rid in enumerate(frame.report_id)}
+    rows = _candidates(con)
+    order = {row[0]: i for i, row in enumerate(rows)}
     dup_of: dict[str, str] = {}
-    for _, group in frame.groupby("text_key", sort=False):
-        first, *rest = list(group.report_id)
+    for first, *rest in _groups(rows, lambda r: r[3]):
         dup_of.update(dict.fromkeys(rest, first))
 
-    groups: list[list[str]] = []
-    known = frame[frame.body.notna() & frame.report_year.notna()]
-    groups += [list(g.report_id) for _, g in known.groupby(["body", "report_year"]) if len(g) > 1]
-    figured = frame[frame.n_figures >= 3]
-    groups += [list(g.report_id) for _, g in figured.groupby("figure_key") if len(g) > 1]
+    def body_year(row: tuple) -> tuple | None:
+        return (row[1], row[2]) if row[1] is not None and row[2] is not None else None
+
+    groups = _groups(rows, body_year)
+    groups += _groups(rows, lambda r: r[5] if r[4] >= 1 else None)  # no figures: nothing doubled
     groups = [[r for r in g if r not in dup_of] for g in groups]
     groups = [sorted(g, key=order.__getitem__) for g in groups if 1 < len(g) <= MAX_GROUP]
     ids = sorted({r for g in groups for r in g})
-    shingles, figures = _texts(con, ids), _figures(con, ids)
+    shingles, figures = (_texts(con, ids), _figures(con, ids)) if ids else ({}, {})
     for group in groups:
         for i, later in enumerate(group):
             for earlier in group[:i]:
@@ -110,10 +118,8 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
             dup_of[rid] = dup_of[dup_of[rid]]
 
     claims: dict[str, list[str]] = {}
-    kept = known[~known.report_id.isin(list(dup_of))]
-    for _, g in kept.groupby(["body", "report_year"]):
-        ids = list(g.report_id)
-        for rid in ids if len(ids) > 1 else []:
+    for ids in _groups([r for r in rows if r[0] not in dup_of], body_year):
+        for rid in ids:
             claims[rid] = [o for o in ids if o != rid]
     return dup_of, claims
 
