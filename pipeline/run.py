@@ -359,11 +359,16 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             summary = ingest(con, options, cached)
             cache.detach_previous(con)
             cache.record(con, fingerprint, inputs_digest(options.raw_dir))
-            summary.n_mentions = con.execute("select count(*) from mentions").fetchone()[0]
             for name, step in WAREHOUSE_STEPS:
                 t0 = time.perf_counter()
                 step(con, options)
                 summary.seconds[name] = time.perf_counter() - t0
+            # counted after the steps: the duplicates step turns copies in other formats into
+            # `duplicate` and drops their figures
+            summary.n_mentions = con.execute("select count(*) from mentions").fetchone()[0]
+            summary.n_ok = con.execute(
+                "select count(*) from reports where status = 'ok'"
+            ).fetchone()[0]
             con.execute("checkpoint")
         finally:
             con.close()
