@@ -192,7 +192,7 @@ def hostile_run(
             (raw / name).write_bytes(data)
         elif name in made:
             (raw / name).write_bytes(made[name]())
-    for name, size in (("huge.txt", BIG), ("huge_too.txt", BIG + 1)):
+    for name, size in (("huge.txt", BIG), ("huge_too.txt", BIG)):  # same size: same pseudo-id
         with open(raw / name, "wb") as fh:
             fh.truncate(size)  # sparse: 200 MB on paper, nothing on disk
     secret = base / "secret.txt"
