@@ -17,7 +17,15 @@ from pipeline.readers.text import ReadError, decode_bytes
 
 PLACES = "安平宁和丰泰兴华昌盛临江河山清源德永新长春阳城云溪东西南北中"
 LEVELS = ("县", "区", "市")
-DEPARTMENTS = ("教育局", "司法局", "公安局", "市场监管局", "人民政府", "卫生健康委员会", "应急管理局")
+DEPARTMENTS = (
+    "教育局",
+    "司法局",
+    "公安局",
+    "市场监管局",
+    "人民政府",
+    "卫生健康委员会",
+    "应急管理局",
+)
 _ARABIC_RE = re.compile(r"(?<![0-9.])([1-9][0-9]{0,4})(?![0-9年月日号])")
 
 
@@ -52,7 +60,10 @@ def synthetic_reports(raw_dir: Path, n: int, seed: int = 0) -> Iterator[tuple[st
         body = place + rng.choice(DEPARTMENTS)
         year = rng.randint(2019, 2025)
         target = rng.randint(5_000, 30_000)
-        parts = [f"{body}{year}年度法治政府建设工作报告", f"{year}年，{body}坚持以习近平法治思想为指导。"]
+        parts = [
+            f"{body}{year}年度法治政府建设工作报告",
+            f"{year}年，{body}坚持以习近平法治思想为指导。",
+        ]
         size = sum(len(p) for p in parts)
         while size < target:
             para = _perturb(rng.choice(paragraphs), rng)

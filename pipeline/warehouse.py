@@ -122,7 +122,9 @@ def append_frame(
 
 def reports_frame(rows: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=REPORT_COLUMNS)
-    frame["published"] = pd.to_datetime(frame["published"], format="%Y-%m-%d", errors="coerce").dt.date
+    frame["published"] = pd.to_datetime(
+        frame["published"], format="%Y-%m-%d", errors="coerce"
+    ).dt.date
     frame["report_year"] = frame["report_year"].astype("Int64")
     frame["n_chars"] = frame["n_chars"].fillna(0).astype("int64")
     return frame

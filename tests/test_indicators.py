@@ -117,7 +117,12 @@ GENRE = [
     ),  # fmt: skip
     (  # 教育局: a total followed by its parenthesised breakdown
         "全县现有中小学校156所（其中小学102所，初中54所），在校学生3.2万人。",
-        {"156所": "schools_total", "102所": "primary_schools", "54所": None, "3.2万人": "students_enrolled"},
+        {
+            "156所": "schools_total",
+            "102所": "primary_schools",
+            "54所": None,
+            "3.2万人": "students_enrolled",
+        },
     ),  # fmt: skip
 ]
 
