@@ -20,9 +20,11 @@ import pyarrow as pa
 
 from pipeline.ingest import MENTION_COLUMNS, REPORT_COLUMNS
 
+# No PRIMARY KEY on these tables: DuckDB keeps such an index in memory and slows every append
+# as the corpus grows. Their keys are tested instead (sql/schema.yml: unique, not_null).
 DDL = """
 create table reports (
-    report_id     varchar primary key,
+    report_id     varchar not null,
     source_file   varchar not null,
     sha256        varchar not null,
     title         varchar,
@@ -41,7 +43,7 @@ create table reports (
     duplicate_of  varchar
 );
 create table mentions (
-    mention_id     varchar primary key,
+    mention_id     varchar not null,
     report_id      varchar not null,
     value          double not null,
     unit           varchar,
@@ -54,7 +56,7 @@ create table mentions (
     sentence_start integer
 );
 create table mention_matches (
-    mention_id   varchar primary key,
+    mention_id   varchar not null,
     report_id    varchar not null,
     unit         varchar,
     char_start   integer not null,
@@ -64,7 +66,7 @@ create table mention_matches (
     scope        varchar
 );
 create table report_texts (
-    report_id varchar primary key,
+    report_id varchar not null,
     text      varchar not null
 );
 """
