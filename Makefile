@@ -42,6 +42,7 @@ bench: $(STAMP)
 
 ## lint: ruff format check and lint
 lint: $(STAMP)
+	$(PY) -m ruff format --check pipeline tests notebooks
 	$(PY) -m ruff check pipeline tests notebooks
 
 ## format: apply ruff's formatter and import sorting
