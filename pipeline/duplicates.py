@@ -103,15 +103,24 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
     groups += _groups(rows, lambda r: r[5] if r[4] >= 1 else None)  # no figures: nothing doubled
     groups = [[r for r in g if r not in dup_of] for g in groups]
     groups = [sorted(g, key=order.__getitem__) for g in groups if 1 < len(g) <= MAX_GROUP]
-    ids = sorted({r for g in groups for r in g})
-    shingles, figures = (_texts(con, ids), _figures(con, ids)) if ids else ({}, {})
+    # one group at a time, texts only where the figures agree: memory stays bounded by the
+    # largest group, not the corpus
     for group in groups:
-        for i, later in enumerate(group):
-            for earlier in group[:i]:
-                if earlier in dup_of or later in dup_of or figures[earlier] != figures[later]:
-                    continue  # different figures: two versions, flagged below, never dropped
-                if _same_report(shingles[earlier], shingles[later]):
-                    dup_of[later] = earlier
+        figures = _figures(con, group)
+        pairs = [
+            (earlier, later)
+            for i, later in enumerate(group)
+            for earlier in group[:i]
+            if figures[earlier] == figures[later]  # different figures: two versions, kept
+        ]
+        if not pairs:
+            continue
+        shingles = _texts(con, sorted({r for pair in pairs for r in pair}))
+        for earlier, later in pairs:
+            if earlier in dup_of or later in dup_of:
+                continue
+            if _same_report(shingles[earlier], shingles[later]):
+                dup_of[later] = earlier
 
     for rid in dup_of:  # point every duplicate at the file that is kept
         while dup_of[rid] in dup_of:

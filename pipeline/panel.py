@@ -158,7 +158,8 @@ def observation_record(
         "char_start": int(cols["char_start"][i]),
         "status": cols["status"][i],
         "source_file": cols["source_file"][i],
-        "context": cols["context"][i],
+        # None when not read (matched at ingest): the panel's is joined in SQL afterwards
+        "context": cols["context"][i] if "context" in cols else None,
     }
 
 
@@ -293,7 +294,7 @@ def _observations(con: duckdb.DuckDBPyConnection, matcher: Matcher) -> list[dict
     base = MENTIONS_SQL.replace("order by m.report_id, m.char_start", "")
     matched = con.execute(
         f"""
-        select q.*, mm.indicator_id, mm.cue, mm.scope
+        select q.* exclude (context), mm.indicator_id, mm.cue, mm.scope
         from ({base}) q join mention_matches mm using (mention_id)
         where mm.indicator_id is not null and q.report_id not in (select report_id from _stale)
         order by q.report_id, q.char_start
@@ -334,6 +335,15 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
     frame["report_year"] = frame["report_year"].astype("Int64")
     _append(con, "observations", frame)
     _append(con, "indicator_panel", panel)
+    # the evidence sentence of each panel cell, joined here rather than carried through Python
+    # for every matched figure of the corpus
+    con.execute(
+        """
+        update indicator_panel set context = m.context
+        from mentions m
+        where m.mention_id = indicator_panel.mention_id and indicator_panel.context is null
+        """
+    )
 
 
 def export_panel_csv(db_path: Path, options: object = None) -> Path:
