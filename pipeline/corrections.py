@@ -317,18 +317,34 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     )
 
 
+def finish_indicator_corrections(con: duckdb.DuckDBPyConnection) -> None:
+    """A set_indicator whose figure the matcher had given no indicator: old value 'none'."""
+    if _has_table(con, "corrections_applied"):
+        con.execute(
+            "update corrections_applied set old_value = 'none' "
+            "where field = 'indicator_id' and status = 'applied' and old_value is null"
+        )
+
+
 def apply_to_observations(
-    con: duckdb.DuckDBPyConnection, obs: list[dict], matcher: Matcher
+    con: duckdb.DuckDBPyConnection,
+    obs: list[dict],
+    matcher: Matcher,
+    report_ids: set[str] | None = None,
 ) -> list[dict]:
     """The matcher's observations with every applied set_indicator (and add with an indicator)
     imposed, and `reviewed` set for the figures a correction touched. Records in
-    corrections_applied what the matcher had said (old_value of set_indicator)."""
+    corrections_applied what the matcher had said (old_value of set_indicator). With
+    `report_ids`, only corrections of those reports are applied (the step runs in batches);
+    call finish_indicator_corrections once after the last batch."""
     if not _has_table(con, "corrections_applied"):
         return obs
     rows = con.execute(
         "select line, field, mention_id, new_value from corrections_applied "
         "where status = 'applied' and mention_id is not null order by line"
     ).fetchall()
+    if report_ids is not None:
+        rows = [r for r in rows if r[2].rsplit(":", 1)[0] in report_ids]
     reviewed = {mid for _, _, mid, _ in rows}
     # the last line wins for a figure named twice
     forced = {mid: new for _, fld, mid, new in rows if fld == "indicator_id"}
@@ -341,10 +357,6 @@ def apply_to_observations(
             "and corrections_applied.mention_id = m.mention_id",
             [list(matched), list(matched.values())],
         )
-    con.execute(
-        "update corrections_applied set old_value = 'none' "
-        "where field = 'indicator_id' and status = 'applied' and old_value is null"
-    )
     if forced:
         from pipeline.panel import MENTIONS_SQL, observation_record
 

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.catalog import Catalog, CatalogError, load_catalog
-from pipeline.corrections import apply_to_observations
+from pipeline.corrections import apply_to_observations, finish_indicator_corrections
 from pipeline.indicators import Match, Matcher, default_matcher, match_sentence, surroundings
 
 PANEL_CSV = "indicator_panel.csv"
@@ -288,10 +288,13 @@ STALE_SQL = """
 
 
 def _observations(con: duckdb.DuckDBPyConnection, matcher: Matcher) -> list[dict]:
-    """Observations from the matches made at ingest, re-matching only reports that changed since.
-    Reading only matched mentions keeps this step small however many figures the corpus has."""
-    con.execute(f"create or replace temp table _stale as {STALE_SQL}")
+    """Observations of the reports in temp table _batch, from the matches made at ingest,
+    re-matching only reports that changed since (temp table _stale)."""
     base = MENTIONS_SQL.replace("order by m.report_id, m.char_start", "")
+    base = base.replace(
+        "from mentions m join reports r using (report_id)",
+        "from mentions m join reports r using (report_id) join _batch b using (report_id)",
+    )
     matched = con.execute(
         f"""
         select q.* exclude (context), mm.indicator_id, mm.cue, mm.scope
@@ -313,9 +316,27 @@ def _observations(con: duckdb.DuckDBPyConnection, matcher: Matcher) -> list[dict
     ).fetchdf()
     if not stale.empty:
         obs += build_observations(stale, matcher)
-    con.execute("drop table _stale")
     obs.sort(key=lambda o: (o["report_id"], o["char_start"]))
     return obs
+
+
+BATCH_REPORTS = 2000  # reports per batch of the indicators step; a body is never split
+
+
+def _report_batches(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
+    """Report ids in batches that keep every body's reports together (a panel cell never spans
+    two batches), so memory is bounded by the batch, not the corpus."""
+    rows = con.execute(
+        "select report_id, coalesce(body, '') as b from reports order by b, report_id"
+    ).fetchall()
+    batches: list[list[str]] = [[]]
+    last = None
+    for rid, body in rows:
+        if len(batches[-1]) >= BATCH_REPORTS and body != last:
+            batches.append([])
+        batches[-1].append(rid)
+        last = body
+    return [b for b in batches if b]
 
 
 def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
@@ -327,14 +348,21 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         raise SystemExit(f"error: {exc}") from None
     con.execute(DDL)
     _append(con, "indicators", catalog_frame(matcher.catalog))
-    # corrections.csv: set_indicator overrides the matcher; corrected figures are reviewed
-    obs = apply_to_observations(con, _observations(con, matcher), matcher)
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
-    panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
-    frame = pd.DataFrame(obs, columns=OBS_COLUMNS)
-    frame["report_year"] = frame["report_year"].astype("Int64")
-    _append(con, "observations", frame)
-    _append(con, "indicator_panel", panel)
+    con.execute(f"create or replace temp table _stale as {STALE_SQL}")
+    for batch in _report_batches(con):
+        con.execute("create or replace temp table _batch (report_id varchar)")
+        con.execute("insert into _batch select unnest(?)", [batch])
+        # corrections.csv: set_indicator overrides the matcher; corrected figures are reviewed
+        obs = apply_to_observations(con, _observations(con, matcher), matcher, set(batch))
+        panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
+        frame = pd.DataFrame(obs, columns=OBS_COLUMNS)
+        frame["report_year"] = frame["report_year"].astype("Int64")
+        _append(con, "observations", frame)
+        _append(con, "indicator_panel", panel)
+    finish_indicator_corrections(con)
+    con.execute("drop table _stale")
+    con.execute("drop table if exists _batch")
     # the evidence sentence of each panel cell, joined here rather than carried through Python
     # for every matched figure of the corpus
     con.execute(

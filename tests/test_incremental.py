@@ -77,3 +77,16 @@ def test_bench_runs_and_prints_its_figures(tmp_path: Path) -> None:
     for needle in ("reports/s", "MB/s", "peak RSS", "baseline", "extract", "load"):
         assert needle in out
     assert out.strip().splitlines()[-1].startswith("SUMMARY n=20 ")
+
+
+def test_indicator_step_in_small_batches_equals_one_batch(tmp_path: Path, monkeypatch) -> None:
+    from pipeline import panel
+
+    raw = copy_reports(tmp_path / "raw", ["001", "002", "003", "004", "005", "011", "012"])
+    one, many = tmp_path / "one" / "w.duckdb", tmp_path / "many" / "w.duckdb"
+    build(raw, one, full=True)
+    monkeypatch.setattr(panel, "BATCH_REPORTS", 2)  # a body's reports still stay together
+    build(raw, many, full=True)
+    a, b = snapshot(one), snapshot(many)
+    assert a["indicator_panel"] and a["observations"]
+    assert a == b
