@@ -64,7 +64,7 @@ FIGURE_RE = re.compile(
     rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})|(?P<cn>{_CHINESE}))"
     r"(?P<tail>[余多]?(?:(?<=[0-9０-９余多])[千万亿])?[余多]?)"
     rf"(?:[ \u00a0]?(?P<unit>{_UNIT}|[%％]))?"
-    r"(?P<post>以上|左右)?"
+    r"(?P<post>以上|以下|以内|左右)?"
 )
 PERCENT_WORD_RE = re.compile(rf"百分之(?P<num>{_ARABIC}|{_CHINESE})")
 
@@ -242,7 +242,7 @@ def _value_unit(m: re.Match[str]) -> tuple[float, str | None, bool] | None:
     if unit == "％":
         unit = "%"
     if unit in MONEY_SCALED:
-        value, unit = value * MONEY_SCALED[unit], "元"
+        value, unit = round(value * MONEY_SCALED[unit], 6), "元"
     return value, unit, approx
 
 

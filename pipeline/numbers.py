@@ -34,7 +34,7 @@ APPROX_PREFIXES = (
     "逾",
 )
 APPROX_INFIXES = ("余", "多")
-APPROX_SUFFIXES = ("以上", "左右")
+APPROX_SUFFIXES = ("以上", "以下", "以内", "左右")  # 以下/以内 are bounds, like 以上
 
 
 def parse_arabic(text: str) -> float | None:
@@ -123,7 +123,7 @@ def parse_number(text: str) -> tuple[float, bool] | None:
         if cn is None:
             return None
         value = float(cn)
-    value *= scale
+    value = round(value * scale, 6)  # 2.3亿 is 230000000, not 229999999.99999997
     if not math.isfinite(value):
         return None
     return value, approx
