@@ -90,3 +90,19 @@ def test_indicator_step_in_small_batches_equals_one_batch(tmp_path: Path, monkey
     a, b = snapshot(one), snapshot(many)
     assert a["indicator_panel"] and a["observations"]
     assert a == b
+
+
+def test_parquet_export_is_partitioned_by_year_and_readable(tmp_path: Path) -> None:
+    raw = copy_reports(tmp_path / "raw", ["001", "002", "003"])
+    db, out = tmp_path / "w" / "w.duckdb", tmp_path / "parquet"
+    options = RunOptions(raw_dir=raw, db_path=db, figures_dir=None, notebooks=False, quiet=True,
+                         export_parquet=out, exports=False)  # fmt: skip
+    assert run(options) == 0
+    years = sorted(p.name for p in (out / "mentions").iterdir())
+    assert years == ["report_year=2022", "report_year=2023", "report_year=2024"]
+    con = duckdb.connect()
+    n = con.execute(
+        f"select count(*) from read_parquet('{out}/mentions/*/*.parquet', hive_partitioning = true)"
+    ).fetchone()[0]
+    expected = duckdb.connect(str(db), read_only=True).execute("select count(*) from mentions")
+    assert n == expected.fetchone()[0] > 0
