@@ -56,7 +56,9 @@ CHROME_WORDS = (
 )  # fmt: skip
 
 _ARABIC = r"[0-9０-９]+(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
-_CHINESE = r"[一二三四五六七八九十两][零〇一二三四五六七八九十两百千万亿]*"
+# a Chinese numeral; a bare 百/千/万 counts only before 余/多 (百余人, 千余人次), elsewhere it is
+# a word (百强, 千家万户, 万校)
+_CHINESE = r"(?:[一二三四五六七八九十两][零〇一二三四五六七八九十两百千万亿]*|[百千万](?=[余多]))"
 _PREFIX = "|".join(APPROX_PREFIXES)
 _UNIT = "|".join(re.escape(u) for u in UNITS)
 FIGURE_RE = re.compile(

@@ -118,6 +118,8 @@ def parse_number(text: str) -> tuple[float, bool] | None:
     if not s:
         return None
     value = parse_arabic(s)
+    if value is None and approx and s in ("百", "千", "万"):
+        value = float(CN_SMALL_UNITS.get(s) or CN_BIG_UNITS[s])  # 百余人, 千余人次: about 100, 1000
     if value is None:
         cn = parse_chinese(s)
         if cn is None:
