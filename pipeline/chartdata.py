@@ -175,7 +175,8 @@ def checks_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not has_tables(con, "consistency_checks"):
         return pd.DataFrame(columns=CHECK_COLUMNS)
     frame = con.execute(
-        """select c.report_id, c.body, c.report_year, c.check_id, c.severity, c.message,
+        """select c.report_id, c.body, c.report_year, c.check_id, c.severity,
+                  coalesce(c.message_zh, c.message) as message,
                   c.figures, c.mention_ids, r.source_file, r.title
            from consistency_checks c left join reports r using (report_id)
            order by c.body nulls last, c.report_year, c.check_id, c.message"""

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from pipeline.run import RunOptions
 
 CSV_NAME = "consistency_checks.csv"
-COLUMNS = ["body", "report_year", "check_id", "severity", "message", "figures", "mention_ids",
-           "report_id", "source_file", "finding_id"]  # fmt: skip
+COLUMNS = ["body", "report_year", "check_id", "severity", "message", "message_zh", "figures",
+           "mention_ids", "report_id", "source_file", "finding_id"]  # fmt: skip
 
 
 class NoFindings(Exception):
@@ -90,14 +90,15 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def format_table(findings: pd.DataFrame, width: int = 120) -> str:
+def format_table(findings: pd.DataFrame, width: int = 120, lang: str = "zh") -> str:
     """body | year | check | message, the message wrapped under its own column."""
+    column = "message_zh" if lang == "zh" and "message_zh" in findings.columns else "message"
     rows = [
         (
             str(r.body) if pd.notna(r.body) else "(body unknown)",
             str(int(r.report_year)) if pd.notna(r.report_year) else "",
             f"{r.check_id} ({r.severity})",
-            str(r.message),
+            str(getattr(r, column)),
         )
         for r in findings.itertuples()
     ]
@@ -114,7 +115,9 @@ def format_table(findings: pd.DataFrame, width: int = 120) -> str:
     return "\n".join(out)
 
 
-def checks_command(db_path: Path, check: str | None = None, severity: str | None = None) -> int:
+def checks_command(
+    db_path: Path, check: str | None = None, severity: str | None = None, lang: str = "zh"
+) -> int:
     """Print the findings as a table; exit code 0 whether or not there are findings."""
     try:
         findings = load_findings(db_path)
@@ -128,7 +131,7 @@ def checks_command(db_path: Path, check: str | None = None, severity: str | None
     if findings.empty:
         print("no findings: every check passed on the reports in the warehouse")
         return 0
-    print(format_table(findings, width=shutil.get_terminal_size((120, 24)).columns))
+    print(format_table(findings, width=shutil.get_terminal_size((120, 24)).columns, lang=lang))
     counts = findings["severity"].value_counts()
     print(
         f"\n{len(findings)} finding(s): "

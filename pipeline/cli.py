@@ -49,7 +49,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _checks(args: argparse.Namespace) -> int:
     from pipeline.checks import checks_command
 
-    return checks_command(Path(args.db), check=args.check, severity=args.severity)
+    return checks_command(Path(args.db), check=args.check, severity=args.severity, lang=args.lang)
 
 
 def _unmapped(args: argparse.Namespace) -> int:
@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chk.add_argument("--check", help="only this check_id (e.g. parts_vs_total)")
     chk.add_argument("--severity", choices=["error", "warning"], help="only this severity")
+    chk.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="message language (default Chinese)"
+    )
     chk.set_defaults(func=_checks)
 
     unm = sub.add_parser(

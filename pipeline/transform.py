@@ -91,7 +91,15 @@ def seed_frames() -> dict[str, pd.DataFrame]:
             {"scale": "float64"}
         ),
         "rate_claims": pd.DataFrame(
-            claims, columns=["rate_id", "claim_indicator_id", "denominator_word", "if_short"]
+            claims,
+            columns=[
+                "rate_id",
+                "claim_indicator_id",
+                "denominator_word",
+                "if_short",
+                "denominator_word_zh",
+                "if_short_zh",
+            ],  # fmt: skip
         ),
         "rate_claim_exclusions": pd.DataFrame(
             exclusions, columns=["rate_id", "claim_indicator_id", "indicator_id"]

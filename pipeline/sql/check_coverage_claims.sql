@@ -43,6 +43,9 @@ claims as (
         rate_claims.claim_indicator_id,
         rate_claims.denominator_word,
         rate_claims.if_short,
+        coalesce(rate_claims.denominator_word_zh, rate_claims.denominator_word)
+            as denominator_word_zh,
+        coalesce(rate_claims.if_short_zh, rate_claims.if_short) as if_short_zh,
         rate_definitions.numerator_id,
         rate_definitions.denominator_id
     from located
@@ -133,7 +136,11 @@ excluded as (
         string_agg(
             fmt_num(denominators.denominator) || ' ' || lower(indicators.name_en), ' and '
             order by denominators.indicator_id
-        ) as excluded_text
+        ) as excluded_text,
+        string_agg(
+            indicators.name_zh || fmt_num(denominators.denominator) || indicators.unit, '、'
+            order by denominators.indicator_id
+        ) as excluded_text_zh
     from with_denominator
     inner join rate_claim_exclusions
         on
@@ -152,6 +159,7 @@ findings as (
     select
         with_denominator.*,
         excluded.excluded_text,
+        excluded.excluded_text_zh,
         with_denominator.denominator - coalesce(excluded.excluded, 0) as smallest_denominator,
         with_denominator.denominator * with_denominator.claimed_pct / 100 as needed
     from with_denominator
@@ -181,6 +189,21 @@ final as (
             fmt_num(numerator), fmt_num(claimed_pct), fmt_num(denominator),
             denominator_word, if_short, fmt_num(round(needed / numerator, 1)), denominator_word
         ) as message,
+        format(
+            '“{}”与“{}”同时出现，但报告统计的是{}{}（“{}”）{}：{}要覆盖{}{}的{}%，'
+            || '只有在{}时才可能成立（平均每人约{}{}）。',
+            claim_quote, numerator_quote, fmt_num(denominator), denominator_word_zh,
+            denominator_quote,
+            case
+                when excluded_text_zh is null then ''
+                else format(
+                    '，即使不计{}也有{}{}', excluded_text_zh, fmt_num(smallest_denominator),
+                    denominator_word_zh
+                )
+            end,
+            fmt_num(numerator), fmt_num(denominator), denominator_word_zh, fmt_num(claimed_pct),
+            if_short_zh, fmt_num(round(needed / numerator, 1)), denominator_word_zh
+        ) as message_zh,
         format(
             'claimed {}%; {} = {}; {} = {}', fmt_num(claimed_pct), numerator_id, fmt_num(numerator),
             denominator_id, fmt_num(denominator)

@@ -154,6 +154,16 @@ final as (
                 fmt_num(total)
             )
         end as message,
+        format(
+            '“{}”之后列出的{}项数字（{}）合计{}，比所述总数{}{}{}：{}。',
+            total_quote, n_parts, parts_text, fmt_num(parts_sum), fmt_num(total),
+            case when parts_sum < total then '少' else '多' end,
+            fmt_num(abs(total - parts_sum)),
+            case
+                when parts_sum < total then '清单漏列了某一类，或其中某个数字有误'
+                else '除非各类有重叠，否则其中某个数字有误'
+            end
+        ) as message_zh,
         format('total {}; parts {} = {}', fmt_num(total), parts_text, fmt_num(parts_sum))
             as figures,
         list_prepend(mention_id, part_mention_ids) as mention_ids

@@ -34,6 +34,12 @@ final as (
             case when value > 100 then 'above 100%' else 'below 0%' end,
             case when value > 100 then 'more than the whole' else 'negative' end
         ) as message,
+        format(
+            '“{}”中{}为{}%，{}：比率不可能{}。',
+            quote, name_zh, fmt_num(value),
+            case when value > 100 then '超过100%' else '低于0%' end,
+            case when value > 100 then '大于全部' else '为负' end
+        ) as message_zh,
         format('{} = {}%', indicator_id, fmt_num(value)) as figures,
         [mention_id] as mention_ids
     from rates

@@ -92,6 +92,11 @@ final as (
             fmt_num(pairs.second_value), pairs.second_quote
         ) as message,
         format(
+            '报告先称{}为{}（“{}”），后又称{}（“{}”）：如果两处统计的是同一事物，其中一处有误。',
+            indicators.name_zh, fmt_num(pairs.first_value), pairs.first_quote,
+            fmt_num(pairs.second_value), pairs.second_quote
+        ) as message_zh,
+        format(
             '{} = {} and {}', pairs.indicator_id, fmt_num(pairs.first_value),
             fmt_num(pairs.second_value)
         ) as figures,

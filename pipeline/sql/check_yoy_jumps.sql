@@ -49,6 +49,15 @@ final as (
             case when jumps.years_between = 1 then '' else 's' end
         ) as message,
         format(
+            '{}从{}年的{}（“{}”）变为{}年的{}（“{}”），{}年间{}：请核实两处统计的是否为同一事物。',
+            indicators.name_zh, jumps.year_from, fmt_num(jumps.value_from), quote_from.quote,
+            jumps.year_to, fmt_num(jumps.value_to), quote_to.quote, jumps.years_between,
+            case
+                when jumps.ratio > 1 then '增至' || fmt_num(round(jumps.ratio, 1)) || '倍'
+                else '降至' || fmt_num(round(1 / jumps.ratio, 1)) || '分之一'
+            end
+        ) as message_zh,
+        format(
             '{} {} = {}; {} = {}', jumps.indicator_id, jumps.year_from, fmt_num(jumps.value_from),
             jumps.year_to, fmt_num(jumps.value_to)
         ) as figures,

@@ -35,6 +35,7 @@ final as (
         findings.check_id,
         findings.severity,
         findings.message,
+        findings.message_zh,
         findings.figures,
         findings.mention_ids,
         reports.source_file
