@@ -230,6 +230,10 @@ def test_a_claimed_full_coverage_the_counts_contradict_is_found(tmp_path: Path) 
     assert spans(con, ids) == ["100%", "60名", "120所"]
     # the message says what would have to be true for both figures to hold
     assert "several schools" in message and "60" in message and "120" in message
+    (zh,) = con.execute(
+        "select message_zh from consistency_checks where check_id = 'coverage_claim_contradicted'"
+    ).fetchone()
+    assert "多所学校" in zh and "60" in zh and "120所学校" in zh  # the same, in Chinese
 
 
 def test_full_coverage_of_schools_other_than_kindergartens_is_not_contradicted(
@@ -298,6 +302,10 @@ def test_a_rate_above_100_percent_is_an_error(tmp_path: Path) -> None:
         "select severity, mention_ids from consistency_checks where check_id = 'rate_out_of_range'"
     ).fetchall()
     assert [(sev, spans(con, ids)) for sev, ids in found] == [("error", ["120%"])]
+    (zh,) = con.execute(
+        "select message_zh from consistency_checks where check_id = 'rate_out_of_range'"
+    ).fetchone()
+    assert "120%" in zh and "超过100%" in zh
 
 
 # --- the dev corpus: schema tests, what the checks find, the command and the export -----------
