@@ -103,25 +103,8 @@ else:
 # `indicator_panel` 中每个机构、年度、指标的数值，连同抽取它的原文片段与所在句子。
 
 # %%
-panel = chartdata.trend_frame(con)
-panel = panel.assign(
-    file=panel["source_file"].map(lambda s: Path(s).name if isinstance(s, str) else ""),
-    approx_zh=panel["approx"].fillna(False).astype(bool).map({True: "约数", False: ""}),
-)
-kit.evidence_table(
-    panel,
-    {
-        "body": "机构",
-        "report_year": "年度",
-        "name_zh": "指标",
-        "value": "数值",
-        "approx_zh": "约数",
-        "unit": "单位",
-        "raw_text": "原文",
-        "context": "原文句子",
-        "file": "文件",
-    },
-)
+panel = kit.with_evidence_labels(chartdata.trend_frame(con))
+kit.evidence_table(panel, {"body": "机构", **kit.FIGURE_EVIDENCE_COLUMNS})
 
 # %%
 con.close()

@@ -86,22 +86,7 @@ for body in shown:
     frame = trends[trends["body"] == body]
     kit.show(charts.trend_chart(frame, OUT / f"trend_{kit.slug(body)}.png"))
     display(Markdown("**证据：图中每个数值与原文句子**"))
-    kit.evidence_table(
-        frame.assign(
-            approx_zh=frame["approx"].fillna(False).astype(bool).map({True: "约数", False: ""}),
-            file=frame["source_file"].map(lambda s: Path(s).name if isinstance(s, str) else ""),
-        ),
-        {
-            "report_year": "年度",
-            "name_zh": "指标",
-            "value": "数值",
-            "approx_zh": "约数",
-            "unit": "单位",
-            "raw_text": "原文",
-            "context": "原文句子",
-            "file": "文件",
-        },
-    )
+    kit.evidence_table(kit.with_evidence_labels(frame), kit.FIGURE_EVIDENCE_COLUMNS)
     changes = yoy[yoy["body"] == body]
     if changes.empty:
         display(Markdown("没有两个年度都有数值的指标，无同比变化。"))

@@ -296,6 +296,27 @@ def show(paths: Sequence[Path]) -> None:
         display(Image(filename=str(path)))
 
 
+# Chinese headers of the table of indicator figures shown under a chart (notebooks 01 and 02)
+FIGURE_EVIDENCE_COLUMNS = {
+    "report_year": "年度",
+    "name_zh": "指标",
+    "value": "数值",
+    "approx_zh": "约数",
+    "unit": "单位",
+    "raw_text": "原文",
+    "context": "原文句子",
+    "file": "文件",
+}
+
+
+def with_evidence_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """The panel/trend frame with the display columns FIGURE_EVIDENCE_COLUMNS needs."""
+    return frame.assign(
+        approx_zh=frame["approx"].fillna(False).astype(bool).map({True: "约数", False: ""}),
+        file=frame["source_file"].map(lambda s: Path(s).name if isinstance(s, str) else ""),
+    )
+
+
 def evidence_table(frame: pd.DataFrame, columns: dict[str, str], limit: int = TABLE_ROW_LIMIT):
     """The figures behind a chart, with Chinese headers; long tables are cut with a stated note."""
     from IPython.display import Markdown, display
