@@ -70,6 +70,9 @@ def _review(args: argparse.Namespace) -> int:
     return print_report(Path(args.db), args.report, only_indicators=args.indicators)
 
 
+DEFAULT_DB = str(paths.WAREHOUSE.relative_to(paths.ROOT))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
@@ -81,9 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--raw", default=str(paths.RAW_DIR.relative_to(paths.ROOT)), help="input folder"
     )
-    run.add_argument(
-        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse file to write"
-    )
+    run.add_argument("--db", default=DEFAULT_DB, help="warehouse file to write")
     run.add_argument(
         "--figures",
         default=None,
@@ -120,9 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_evaluate)
 
     chk = sub.add_parser("checks", help="list where reports contradict themselves or jump")
-    chk.add_argument(
-        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
-    )
+    chk.add_argument("--db", default=DEFAULT_DB, help="warehouse to read")
     chk.add_argument("--check", help="only this check_id (e.g. parts_vs_total)")
     chk.add_argument("--severity", choices=["error", "warning"], help="only this severity")
     chk.add_argument(
@@ -133,18 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     unm = sub.add_parser(
         "unmapped", help="list the phrases around figures no indicator matched, most frequent first"
     )
-    unm.add_argument(
-        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
-    )
+    unm.add_argument("--db", default=DEFAULT_DB, help="warehouse to read")
     unm.add_argument("--limit", type=int, default=40, help="how many phrases to list")
     unm.set_defaults(func=_unmapped)
 
     nbs = sub.add_parser(
         "notebooks", help="redraw the charts and re-execute the notebooks from the warehouse as is"
     )
-    nbs.add_argument(
-        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
-    )
+    nbs.add_argument("--db", default=DEFAULT_DB, help="warehouse to read")
     nbs.add_argument(
         "--figures",
         default=None,
@@ -158,9 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     rev.add_argument(
         "--report", required=True, metavar="FILE", help="source file path, file name or report_id"
     )
-    rev.add_argument(
-        "--db", default=str(paths.WAREHOUSE.relative_to(paths.ROOT)), help="warehouse to read"
-    )
+    rev.add_argument("--db", default=DEFAULT_DB, help="warehouse to read")
     rev.add_argument(
         "--indicators", action="store_true", help="only the figures that name an indicator"
     )

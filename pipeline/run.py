@@ -24,7 +24,17 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipeline import cache, checks, corrections, panel, review, transform, warehouse
+from pipeline import (
+    cache,
+    checks,
+    corrections,
+    figures,
+    notebooks,
+    panel,
+    review,
+    transform,
+    warehouse,
+)
 from pipeline.duplicates import mark_duplicates
 from pipeline.ingest import (
     MATCH_COLUMNS,
@@ -328,19 +338,21 @@ def ingest(
 # Steps that build more tables inside the fresh warehouse, in order: (name, function(con, options)).
 WAREHOUSE_STEPS: list[tuple[str, Callable[[duckdb.DuckDBPyConnection, RunOptions], None]]] = [
     ("duplicates", mark_duplicates),  # first: later steps must not count a report twice
+    # corrections.csv: figures fixed, dropped or added before matching; set_indicator in matching
+    ("corrections", corrections.apply_corrections),
+    ("indicators", panel.build_indicator_tables),  # observations, indicator_panel
+    # SQL models of pipeline/sql/ (yoy_change, coverage_rates, consistency_checks)
+    ("transforms", transform.run_transforms),
 ]
-# Steps that read the published warehouse and write files next to it.
-EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = []
-
-# corrections.csv: figures fixed, dropped or added before matching; set_indicator in matching
-WAREHOUSE_STEPS.append(("corrections", corrections.apply_corrections))
-WAREHOUSE_STEPS.append(("indicators", panel.build_indicator_tables))
-EXPORT_STEPS.append(("indicator_panel_csv", panel.export_panel_csv))
-# SQL models of pipeline/sql/ (yoy_change, coverage_rates, consistency_checks): after indicators
-WAREHOUSE_STEPS.append(("transforms", transform.run_transforms))
-EXPORT_STEPS.append(("consistency_checks_csv", checks.export_csv))
-# review.html + review/*.html: every figure highlighted in its report text, linked from tables
-EXPORT_STEPS.append(("review_pages", review.export_review))
+# Steps that read the published warehouse and write files next to it, in order. Charts and
+# notebooks come last: they read what the others publish.
+EXPORT_STEPS: list[tuple[str, Callable[[Path, RunOptions], None]]] = [
+    ("indicator_panel_csv", panel.export_panel_csv),
+    ("consistency_checks_csv", checks.export_csv),
+    ("review_pages", review.export_review),  # every figure highlighted in its report text
+    ("figures", figures.export_figures),
+    ("notebooks", notebooks.export_notebooks),
+]
 
 
 def build_warehouse(options: RunOptions) -> IngestSummary:
@@ -436,11 +448,3 @@ def run(options: RunOptions) -> int:
         log("error: no report could be read")
         return 1
     return 0 if exports_ok else 4
-
-
-# Charts, then notebooks, after every other export (they read what the others publish).
-from pipeline import figures as _figures  # noqa: E402
-from pipeline import notebooks as _notebooks  # noqa: E402
-
-EXPORT_STEPS.append(("figures", _figures.export_figures))
-EXPORT_STEPS.append(("notebooks", _notebooks.export_notebooks))

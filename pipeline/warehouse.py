@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.ingest import MENTION_COLUMNS, REPORT_COLUMNS
+from pipeline.ingest import REPORT_COLUMNS
 
 # No PRIMARY KEY on these tables: DuckDB keeps such an index in memory and slows every append
 # as the corpus grows. Their keys are tested instead (sql/schema.yml: unique, not_null).
@@ -130,10 +130,6 @@ def reports_frame(rows: list[dict]) -> pd.DataFrame:
     frame["report_year"] = frame["report_year"].astype("Int64")
     frame["n_chars"] = frame["n_chars"].fillna(0).astype("int64")
     return frame
-
-
-def mentions_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=MENTION_COLUMNS)
 
 
 PARQUET_TABLES = ("reports", "mentions", "observations", "indicator_panel")
