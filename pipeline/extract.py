@@ -13,6 +13,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from functools import lru_cache
 
@@ -61,36 +62,55 @@ _ARABIC = r"[0-9０-９]+(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
 _CHINESE = r"(?:[一二三四五六七八九十两][零〇一二三四五六七八九十两百千万亿]*|[百千万](?=[余多]))"
 _PREFIX = "|".join(APPROX_PREFIXES)
 _UNIT = "|".join(re.escape(u) for u in UNITS)
-FIGURE_RE = re.compile(
-    rf"(?P<pre>{_PREFIX})?"
-    rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})|(?P<cn>{_CHINESE}))"
+_AFTER_NUMBER = (
     r"(?P<tail>[余多]?(?:(?<=[0-9０-９余多])[千万亿])?[余多]?)"
     rf"(?:[ \u00a0]?(?P<unit>{_UNIT}|[%％]))?"
     r"(?P<post>以上|以下|以内|左右)?"
 )
+# One written figure, as a user types it in corrections.csv (read with fullmatch).
+FIGURE_RE = re.compile(
+    rf"(?P<pre>{_PREFIX})?"
+    rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})|(?P<cn>{_CHINESE}))" + _AFTER_NUMBER
+)
+# The same grammar for scanning a whole text, shaped for speed: it starts with a plain character
+# class (the regex engine then skips ahead to candidate characters instead of trying every
+# position), the approximation prefix is looked up behind the number afterwards (`_prefix_before`),
+# and a Chinese numeral must be followed by 余/多 or a measure word, since without one it is a
+# word (统一, 一体) that `_accept` would reject anyway.
+_SCAN_RE = re.compile(
+    r"(?=[0-9０-９一二三四五六七八九十两百千万])"
+    rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})"
+    rf"|(?P<cn>{_CHINESE})(?=[余多]|[ \u00a0]?(?:{_UNIT}|[%％])))" + _AFTER_NUMBER
+)
+_PREFIXES_LONGEST_FIRST = sorted(APPROX_PREFIXES, key=len, reverse=True)
+_PREFIX_LAST_CHARS = frozenset(p[-1] for p in APPROX_PREFIXES)
+_PLAIN_NUMBER_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")  # ASCII digits: float() reads it as is
 PERCENT_WORD_RE = re.compile(rf"百分之(?P<num>{_ARABIC}|{_CHINESE})")
 
-# Spans that hide any number inside them, scanned over the whole text.
+# Spans that hide any number inside them, scanned over the whole text. Each pattern starts with
+# a literal or a character class so the regex engine can skip ahead to where it may match.
 _MASK_PATTERNS = [
     re.compile(r"《[^《》\n]{0,80}》"),  # titles of laws, plans, documents
     re.compile(r"[“「『‘][^“”「」『』‘’\n]{1,15}[”」』’]"),  # short quoted names: “七进”
     re.compile(r'"[^"\n]{1,15}"'),
     # ASCII-only classes: \S+ would rescan every run of Chinese text (no spaces) quadratically
-    # the e-mail alternative starts only where a run of address characters starts: tried at every
-    # position of a long ASCII run it would rescan the run each time (quadratic on hostile input)
-    re.compile(
-        r"https?://[!-~]+|www\.[!-~]+"
-        r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
-    ),
+    re.compile(r"https?://[!-~]+|www\.[!-~]+"),
     re.compile(  # sessions; tried only where a run of numerals starts (linear on long runs)
-        r"(?<![一二三四五六七八九十])(?:(?:[一二三四五六七八九十]+[中次][、和及]?)+全会"
-        r"|[一二三四五六七八九十]+届)"
+        r"[一二三四五六七八九十](?<![一二三四五六七八九十]{2})"
+        r"(?:[一二三四五六七八九十]*[中次][、和及]?(?:[一二三四五六七八九十]+[中次][、和及]?)*全会"
+        r"|[一二三四五六七八九十]*届)"
     ),
     re.compile(r"[一二三四五六七八九十][是要则来方]"),  # 一是 / 二要 list markers
 ]
+# e-mail addresses, scanned only in a text holding an @. The match starts only where a run of
+# address characters starts: tried at every position of a long ASCII run it would rescan the run
+# each time (quadratic on hostile input).
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-]{2})[A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
+)
 # Patterns that start at a digit: tried only where a run of digits starts (much cheaper than
 # scanning every position of the text with each of them).
-_DIGIT_RUN_RE = re.compile(r"(?<![0-9])[0-9０-９]")
+_DIGIT_RUN_RE = re.compile(r"[0-9０-９](?<![0-9][0-9０-９])")
 _DIGIT_LED_PATTERNS = [
     re.compile(r"[0-9０-９]{4}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
     re.compile(r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日"),
@@ -103,10 +123,11 @@ _DIGIT_LED_PATTERNS = [
     re.compile(r"[0-9]+[·•][0-9]+"),  # 3·15, 12·4 (named days)
     re.compile(r"[0-9]{1,20}(?:\+[0-9A-Za-z]{1,20}){1,12}"),  # 1+6+N
 ]
-_CHROME_LINE_RE = re.compile(
-    r"^[^\n]{0,100}(?:" + "|".join(re.escape(w) for w in CHROME_WORDS) + r")[^\n]{0,100}$",
-    re.M,
-)
+# Most digit runs match none of them: one combined test first, the patterns one by one only then.
+_ANY_DIGIT_LED = re.compile("|".join(f"(?:{p.pattern})" for p in _DIGIT_LED_PATTERNS))
+_CHROME_WORD_RE = re.compile("|".join(re.escape(w) for w in CHROME_WORDS))
+_RANKING_AFTER_RE = re.compile(r"[^，,。；;]{0,12}中(?:排名|位居|位列|名列|排)")
+_NOT_DIGIT_RE = re.compile(r"[^0-9]")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]")
 _HEADING_RE = re.compile(
     r"^[ \t\u3000]*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]"
@@ -124,25 +145,42 @@ def _slogan_re() -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(s) for s in reversed(slogans)))
 
 
+def _mask_span(mask: bytearray, start: int, end: int) -> None:
+    mask[start:end] = b"\x01" * (end - start)
+
+
 def build_mask(text: str) -> bytearray:
     """1 where a number may not start a figure (titles, quotes, slogans, dates, chrome)."""
     mask = bytearray(len(text))
     patterns = [*_MASK_PATTERNS, _slogan_re()]
+    if "@" in text:
+        patterns.append(_EMAIL_RE)
     for pattern in patterns:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
-            mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+            _mask_span(mask, m.start(), m.end())
     for run in _DIGIT_RUN_RE.finditer(text):
         start = run.start()
+        if not _ANY_DIGIT_LED.match(text, start):
+            continue
         for pattern in _DIGIT_LED_PATTERNS:
             m = pattern.match(text, start)
             if m:
-                mask[start : m.end()] = b"\x01" * (m.end() - start)
-    for m in _CHROME_LINE_RE.finditer(text):
+                _mask_span(mask, start, m.end())
+    done_to = -1  # end of the last line decided
+    for m in _CHROME_WORD_RE.finditer(text):
+        if m.start() < done_to:
+            continue
         # a short line carrying page furniture (索引号, 浏览次数, 字体...) holds no figures
-        if m.end() - m.start() <= 120:
-            mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end < 0 else line_end
+        if line_end - line_start > 120:
+            done_to = line_end
+        elif m.start() - line_start <= 100 and line_end - m.end() <= 100:
+            _mask_span(mask, line_start, line_end)
+            done_to = line_end
     return mask
 
 
@@ -202,14 +240,14 @@ def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
         return False  # 一次性, 个人: the unit begins a word
     if end >= len(text):
         return False  # a number cut off at the very end of the excerpt
-    if re.match(r"[^，,。；;]{0,12}中(?:排名|位居|位列|名列|排)", text[end : end + 16]):
+    if _RANKING_AFTER_RE.match(text, end, end + 16):
         return False  # a count that only frames a ranking
     if unit is None:
         if m.group("tail") and any(c in m.group("tail") for c in "万亿"):
             return not _is_cjk(nxt) or nxt in "元"
         if cn is not None or ar is None:
             return False  # Chinese numerals count only with a measure word
-        digits = re.sub(r"[^0-9]", "", ar)
+        digits = _NOT_DIGIT_RE.sub("", ar)
         if nxt in NOT_A_VALUE_AFTER or nxt in "、.．)）" or _is_cjk(nxt) or not nxt:
             if not (nxt == "" and _is_table_cell(text, num_start, end)):
                 return False  # year, date, list number, or a name like 8890诉求
@@ -233,16 +271,34 @@ def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     return True
 
 
-def _value_unit(m: re.Match[str]) -> tuple[float, str | None, bool] | None:
-    number = (m.group("pre") or "") + (m.group("ar") or m.group("cn")) + m.group("tail")
-    number += m.group("post") or ""
-    parsed = parse_number(number)
-    if parsed is None:
-        return None
-    value, approx = parsed
-    unit = m.group("unit")
+def _prefix_before(text: str, start: int) -> str:
+    """The approximation prefix written just before a number (约, 近, 超过...), or ""."""
+    if start == 0 or text[start - 1] not in _PREFIX_LAST_CHARS:
+        return ""
+    before = text[max(0, start - 3) : start]
+    for prefix in _PREFIXES_LONGEST_FIRST:
+        if before.endswith(prefix):
+            return prefix
+    return ""
+
+
+def _value_unit(m: re.Match[str], pre: str | None = None) -> tuple[float, str | None, bool] | None:
+    """value, unit, approx of a figure match; `pre` is its prefix when the pattern has no group."""
+    if pre is None:
+        pre = m.group("pre") or ""
+    ar, cn, tail, post, unit = m.group("ar", "cn", "tail", "post", "unit")
     if unit == "％":
         unit = "%"
+    if not pre and not tail and not post and ar and _PLAIN_NUMBER_RE.fullmatch(ar):
+        # the common case, a plain number such as 359 or 98.5: no grammar to apply
+        value, approx = round(float(ar), 6), False
+        if not math.isfinite(value):
+            return None
+    else:
+        parsed = parse_number(pre + (ar or cn) + tail + (post or ""))
+        if parsed is None:
+            return None
+        value, approx = parsed
     if unit in MONEY_SCALED:
         value, unit = round(value * MONEY_SCALED[unit], 6), "元"
     return value, unit, approx
@@ -266,14 +322,15 @@ def extract_mentions(text: str) -> list[Mention]:
     bounds = _sentence_bounds(text)
     heading_starts, heading_titles = _headings(text)
     found: list[tuple[int, int, float, str | None, bool]] = []
-    for m in FIGURE_RE.finditer(text):
-        if not _accept(text, m, mask):
+    for m in _SCAN_RE.finditer(text):
+        if mask[m.start()] or not _accept(text, m, mask):
             continue
-        parsed = _value_unit(m)
+        pre = _prefix_before(text, m.start())
+        parsed = _value_unit(m, pre)
         if parsed is None:
             continue
         value, unit, approx = parsed
-        found.append((m.start(), m.end(), value, unit, approx))
+        found.append((m.start() - len(pre), m.end(), value, unit, approx))
     for m in PERCENT_WORD_RE.finditer(text):
         if mask[m.start()]:
             continue

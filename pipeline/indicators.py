@@ -17,6 +17,7 @@ panel.py turns the matches into the observations and indicator_panel tables.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -59,11 +60,24 @@ class Match:
 
 
 _MAJOR_RE = re.compile("[" + re.escape("".join(sorted(MAJOR))) + "]")
+_BREAKDOWN_OPEN_RE = re.compile(r"[（(]")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_PUNCT_RUN_RE = re.compile(r"[\s、“”\"'《》（）()【】·\-—:：]+")
+_YEAR_RE = re.compile(r"(?:19|20)[0-9]{2}年?度?")
+# other rate words (参考率和合格率均达到100%) and years are not qualifiers
+_RATE_OR_YEAR_RE = re.compile(r"[\u4e00-\u9fff]{0,3}率|(?:19|20)[0-9]{2}年?度?")
 
 
-def _clause_start(sentence: str, pos: int) -> int:
-    """Index just after the last clause boundary before `pos` (0 if none)."""
-    return max(sentence.rfind(ch, 0, pos) for ch in MAJOR) + 1
+def _clause_starts(sentence: str) -> list[int]:
+    """Index just after every clause boundary of the sentence, in order."""
+    return [m.end() for m in _MAJOR_RE.finditer(sentence)]
+
+
+def _clause_start(starts: list[int], pos: int) -> int:
+    """Index just after the last clause boundary before `pos` (0 if none); `starts` from
+    `_clause_starts`."""
+    i = bisect.bisect_right(starts, pos)  # a boundary at pos - 1 gives the start pos
+    return starts[i - 1] if i else 0
 
 
 def _has_figure(lo: int, hi: int, figures: list[tuple[int, int]]) -> bool:
@@ -71,11 +85,17 @@ def _has_figure(lo: int, hi: int, figures: list[tuple[int, int]]) -> bool:
 
 
 def surroundings(
-    sentence: str, start: int, end: int, figures: list[tuple[int, int]]
+    sentence: str,
+    start: int,
+    end: int,
+    figures: list[tuple[int, int]],
+    clause_starts: list[int] | None = None,
 ) -> Surroundings:
-    """The text around the figure sentence[start:end]; `figures` are all figures of the sentence."""
+    """The text around the figure sentence[start:end]; `figures` are all figures of the sentence
+    (`clause_starts`, from `_clause_starts`, may be passed to share it between figures)."""
+    starts = _clause_starts(sentence) if clause_starts is None else clause_starts
     others = [(s, e) for s, e in figures if (s, e) != (start, end)]
-    cs = _clause_start(sentence, start)
+    cs = _clause_start(starts, start)
     m = _MAJOR_RE.search(sentence, end)
     ce = m.start() if m else len(sentence)
     # before: back to a figure in the own item, else over figure-free items to the clause start
@@ -102,7 +122,7 @@ def surroundings(
     inherited: list[str] = []
     pos = cs - 1
     while pos > 0:
-        lo = _clause_start(sentence, pos)
+        lo = _clause_start(starts, pos)
         if _has_figure(lo, pos, others):
             break
         inherited.append(sentence[lo:pos])
@@ -118,7 +138,17 @@ class Matcher:
         self.indicators = catalog.indicators
         self.by_id = catalog.by_id()
         self.all_units = {u for ind in self.indicators for u in ind.units}
-        self.cues = {ind.id: ind.cue_patterns() for ind in self.indicators}
+        # (cue, regex, where, its first literal part): the regex runs only where the part is
+        # present, a plain substring test that is much cheaper than the regex
+        self.cues = {
+            ind.id: [(c, p, w, c.split(GAP)[0]) for c, p, w in ind.cue_patterns()]
+            for ind in self.indicators
+        }
+        # the indicators a figure of each unit may name, in catalog order
+        self.by_unit: dict[str | None, list[tuple[int, Indicator]]] = {
+            u: [(n, ind) for n, ind in enumerate(self.indicators) if u in ind.units]
+            for u in self.all_units
+        }
         # one search to skip an indicator none of whose cues is anywhere near the number
         self.cue_hint = {
             ind.id: _alternation([c.split(GAP)[0] for c in ind.phrasings])
@@ -135,6 +165,10 @@ class Matcher:
         self.fillers = re.compile(f"(?:{_alternation(v['fillers']).pattern}|\\s)*")
         self.verbs = _alternation((*v["verbs"], *v["fillers"]))
         self.inner_verbs = _alternation([w for w in v["verbs"] if len(w) > 1])
+        # verbs and fillers at either end of a phrase (stripped from a scope)
+        self.edge_verbs = re.compile(
+            rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$"
+        )
         self.any_cue = _alternation(
             [part for ind in self.indicators for cue in ind.phrasings for part in cue.split(GAP)]
         )
@@ -158,8 +192,10 @@ class Matcher:
     def _nearest_cue(self, ind: Indicator, sur: Surroundings) -> Hit | None:
         """The cue of `ind` nearest to the number, before or after it."""
         best: Hit | None = None
-        for cue, pattern, where in self.cues[ind.id]:
-            hits = list(pattern.finditer(sur.before)) if where != "after" else []
+        for cue, pattern, where, first in self.cues[ind.id]:
+            hits = []
+            if where != "after" and first in sur.before:
+                hits = list(pattern.finditer(sur.before))
             if hits:
                 m = hits[-1]
                 gap = sur.before[m.end() :]
@@ -168,11 +204,11 @@ class Matcher:
                     region = sur.before[sur.before.rfind(MINOR, 0, m.start()) + 1 :]
                     # after the number up to the next item, but not into a parenthesised
                     # breakdown: "学校156所（其中小学102所" is the total, not a sub-count
-                    region += re.split(r"[（(]", sur.after.split(MINOR)[0])[0]
+                    region += _BREAKDOWN_OPEN_RE.split(sur.after.split(MINOR)[0])[0]
                     qualifier = sur.before[: self._phrase_start(ind, sur.before, m)]
                     hit = Hit(len(gap), -len(cue), cue, qualifier or gap, not qualifier, region)
                     best = hit if best is None or hit < best else best
-            if where != "before" and (m := pattern.search(sur.after)):
+            if where != "before" and first in sur.after and (m := pattern.search(sur.after)):
                 gap = sur.after[: m.start()]
                 if not ind.adjacent or self.fillers.fullmatch(gap):
                     end = sur.after.find(MINOR, m.end())
@@ -185,9 +221,10 @@ class Matcher:
         """Start of the run of this indicator's cues ending in `hit` (持证+执法人员, 行政诉讼+诉讼案件),
         so the scope is what qualifies the whole phrase."""
         start = hit.start()
+        text = text[: hit.end()]
         spans = sorted(
-            (m.start(), m.end()) for _, p, w in self.cues[ind.id] if w != "after"
-            for m in p.finditer(text[: hit.end()])
+            (m.start(), m.end()) for _, p, w, first in self.cues[ind.id]
+            if w != "after" and first in text for m in p.finditer(text)
         )  # fmt: skip
         for s, e in reversed(spans):
             if s < start <= e:
@@ -201,8 +238,9 @@ class Matcher:
 
     def _candidates(self, unit: str | None, sur: Surroundings) -> list[tuple[Hit, int, str]]:
         found = []
-        for order, ind in enumerate(self.indicators):
-            if unit not in ind.units or not self.cue_hint[ind.id].search(sur.own):
+        own = sur.own
+        for order, ind in self.by_unit.get(unit, ()):
+            if not self.cue_hint[ind.id].search(own):
                 continue
             hit = self._nearest_cue(ind, sur)
             if (
@@ -235,7 +273,7 @@ class Matcher:
     def _is_thin(self, sur: Surroundings) -> bool:
         """The own span names nothing: only verbs, time words and fillers."""
         rest = self.verbs.sub("", sur.own)
-        return not self.any_cue.search(sur.own) and not re.search(r"[\u4e00-\u9fff]", rest)
+        return not self.any_cue.search(sur.own) and not _CJK_RE.search(rest)
 
     def _internal(self, sur: Surroundings) -> bool:
         """Said of the body's own officials (全警, 党委, 邀请 an expert), and of no public."""
@@ -253,11 +291,9 @@ class Matcher:
         )
 
     def _squash(self, text: str, keep_rates: bool = False) -> str:
-        text = re.sub(r"[\s、“”\"'《》（）()【】·\-—:：]+", " ", text)
-        # other rate words (参考率和合格率均达到100%) and years are not qualifiers
-        rates = "" if keep_rates else r"[\u4e00-\u9fff]{0,3}率|"
-        text = re.sub(rf"{rates}(?:19|20)[0-9]{{2}}年?度?", " ", text).strip()
-        return re.sub(rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$", "", text)
+        text = _PUNCT_RUN_RE.sub(" ", text)
+        text = (_YEAR_RE if keep_rates else _RATE_OR_YEAR_RE).sub(" ", text).strip()
+        return self.edge_verbs.sub("", text)
 
     def clean_scope(self, text: str, after: bool = False, keep_rates: bool = False) -> str | None:
         """The qualifying noun phrase: no verbs or fillers at its ends. Before the number it is what
@@ -288,7 +324,8 @@ def match_sentence(
     """Match every figure (start, end, unit) of one sentence; offsets relative to the sentence."""
     spans = [(s, e) for s, e, _ in figures]
     units = matcher.all_units  # a unit no indicator takes (篇, 册, 元...) cannot match: skip early
+    starts = _clause_starts(sentence)
     return [
-        matcher.match(u, surroundings(sentence, s, e, spans)) if u in units else None
+        matcher.match(u, surroundings(sentence, s, e, spans, starts)) if u in units else None
         for s, e, u in figures
     ]

@@ -141,6 +141,7 @@ def process_bytes(
     )
 
 
+_CELL_NUMBER_RE = re.compile(r"\|\s*[0-9]")
 _ROW_UNIT_RE = re.compile(r"[（(]([^（）()|]{1,3})[）)]")
 
 
@@ -152,7 +153,7 @@ def _row_unit(sentence: str, mention: dict) -> str | None:
     line_start = sentence.rfind("\n", 0, offset) + 1
     line_end = sentence.find("\n", offset)
     row = sentence[line_start : None if line_end < 0 else line_end]
-    if len(re.findall(r"\|\s*[0-9]", row)) != 1:
+    if len(_CELL_NUMBER_RE.findall(row)) != 1:
         return None  # several numbers in a row (one per year?): which is this report's is unclear
     units = [u for u in _ROW_UNIT_RE.findall(sentence[line_start:offset]) if u in UNITS]
     return units[-1] if units else None
