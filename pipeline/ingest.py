@@ -42,7 +42,7 @@ class FileResult:
     mentions: list[dict] = field(default_factory=list)
     text: str | None = None
     reused: bool = False  # mentions are copied from the previous warehouse (same content hash)
-    mention_columns: dict[str, list] | None = None  # the mentions as columns, across processes
+    has_text: bool = False  # the file was read (its text may have been handed over already)
     matches: list[dict] = field(default_factory=list)  # MATCH_COLUMNS rows
     seconds: dict[str, float] = field(default_factory=dict)  # CPU time per stage, for `bench`
 
@@ -136,6 +136,7 @@ def process_bytes(
         mentions,
         text,
         reused=reused,
+        has_text=True,
         matches=matches,
         seconds={"decode": t1 - t0, "extract": t2 - t1, "indicator match": t3 - t2},
     )

@@ -12,6 +12,7 @@ Choosing the panel's value for a (body, report_year, indicator) cell, in this or
    event it is, not a part of the body). A figure a person reviewed in corrections.csv wins over
    the others of its report.
 Every observation keeps `panel_rule`, a sentence saying why it is or is not the panel's value.
+The choice is made in SQL (sql/indicators/panel_choice.sql) over the whole corpus at once.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 from pipeline.catalog import Catalog, CatalogError, load_catalog
 from pipeline.corrections import apply_to_observations, finish_indicator_corrections
 from pipeline.indicators import Match, Matcher, default_matcher, match_sentence, surroundings
+from pipeline.paths import SQL_DIR
 
 PANEL_CSV = "indicator_panel.csv"
 DDL = """
@@ -177,94 +179,6 @@ def build_observations(
     return rows
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
-def _ineligible(o: dict) -> str:
-    """Why an observation cannot be in the panel ('' if it can)."""
-    if o["status"] != "ok":
-        return f"not in panel: report status is {o['status']}"
-    if not o["body"]:
-        return "not in panel: the report's body is unknown (add it in sources.csv)"
-    if o["report_year"] is None:
-        return "not in panel: the report's year is unknown (add it in sources.csv)"
-    return ""
-
-
-def _pick_in_report(used: list[dict], sub: dict[int, bool]) -> tuple[dict, str]:
-    """The panel's observation among one report's observations of a cell (reading order), and
-    why it was chosen."""
-    wide = [o for o in used if not sub[id(o)]]
-    pick = (wide or used)[0]
-    checked = [o for o in wide if o["reviewed"]] or [o for o in used if o["reviewed"]]
-    if checked and not pick["reviewed"]:
-        # a person confirmed or corrected this figure in corrections.csv: it supplies the cell
-        return checked[0], "reviewed in corrections.csv; preferred over the matcher's first choice"
-    values = list(dict.fromkeys(o["value"] for o in used))
-    if len(used) == 1:
-        return pick, "the only statement in the report"
-    if len(values) == 1:
-        return pick, f"stated {len(used)} times with the same value; the first statement"
-    if wide and len(wide) < len(used):
-        narrow = ", ".join(f"{o['scope']} {_fmt(o['value'])}" for o in used if sub[id(o)])
-        scope = pick["scope"] or "unqualified"
-        return pick, f"body-wide scope ({scope}) preferred over sub-scope ({narrow})"
-    listed = ", ".join(_fmt(v) for v in values)
-    return pick, f"first of {len(values)} different values in the report ({listed})"
-
-
-def _why_not(o: dict, pick: dict, sub: dict[int, bool]) -> str:
-    cell = f"{pick['body']} {pick['report_year']}"
-    if o["report_id"] != pick["report_id"]:
-        return f"not in panel: another report ({pick['source_file']}) supplies {cell}"
-    if o["value"] == pick["value"]:
-        return "not in panel: restates the panel figure"
-    if sub[id(o)] and not sub[id(pick)]:
-        shown = pick["scope"] or "the body-wide figure"
-        return f"not in panel: sub-scope ({o['scope']}); the panel uses {shown}"
-    return f"not in panel: a later statement; the panel uses the first ({_fmt(pick['value'])})"
-
-
-def choose_panel(
-    obs: list[dict], subscope_words: tuple[str, ...], scoped_ids: set[str]
-) -> pd.DataFrame:
-    """Set in_panel / panel_rule on every observation (records in reading order within a
-    report) and return the panel rows."""
-    cells: dict[tuple, list[dict]] = {}
-    per_report: dict[str, int] = {}
-    for o in obs:
-        o["panel_rule"] = _ineligible(o)
-        if not o["panel_rule"]:
-            cells.setdefault((o["body"], o["report_year"], o["indicator_id"]), []).append(o)
-            per_report[o["report_id"]] = per_report.get(o["report_id"], 0) + 1
-    # for a rate, a scope naming part of the body (区级部门和镇街负责人) is a sub-scope
-    sub = {
-        id(o): o["indicator_id"] in scoped_ids
-        and isinstance(o["scope"], str)
-        and any(w in o["scope"] for w in subscope_words)
-        for o in obs
-    }
-    panel = []
-    for (body, year, _), cell in sorted(cells.items()):
-        files = {o["report_id"]: o["source_file"] for o in cell}
-        # the fuller report supplies a body+year given by several reports
-        reports = sorted(files, key=lambda r: (-per_report[r], files[r]))
-        pick, rule = _pick_in_report([o for o in cell if o["report_id"] == reports[0]], sub)
-        if len(reports) > 1:
-            others = ", ".join(files[r] for r in reports[1:])
-            rule += (
-                f"; {len(reports)} reports give {body} {year}: used {files[reports[0]]} "
-                f"(most figures), not {others}"
-            )
-        for o in cell:
-            o["panel_rule"] = rule if o is pick else _why_not(o, pick, sub)
-        pick["in_panel"] = True
-        panel.append({c: pick[c] for c in PANEL_COLUMNS if c in pick})
-        panel[-1].update(n_observations=len(cell), panel_rule=rule)
-    return pd.DataFrame(panel, columns=PANEL_COLUMNS)
-
-
 def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
@@ -287,9 +201,13 @@ STALE_SQL = """
 """
 
 
-def _observations(con: duckdb.DuckDBPyConnection, matcher: Matcher) -> list[dict]:
-    """Observations of the reports in temp table _batch, from the matches made at ingest,
-    re-matching only reports that changed since (temp table _stale)."""
+def _python_observations(
+    con: duckdb.DuckDBPyConnection, matcher: Matcher, report_ids: list[str]
+) -> list[dict]:
+    """Observations of the given reports built in Python: the reports a correction touched or
+    whose mentions changed since ingest (temp table _stale), which are matched again here."""
+    con.execute("create or replace temp table _batch (report_id varchar)")
+    con.execute("insert into _batch select unnest(?)", [report_ids])
     base = MENTIONS_SQL.replace("order by m.report_id, m.char_start", "")
     base = base.replace(
         "from mentions m join reports r using (report_id)",
@@ -316,31 +234,72 @@ def _observations(con: duckdb.DuckDBPyConnection, matcher: Matcher) -> list[dict
     ).fetchdf()
     if not stale.empty:
         obs += build_observations(stale, matcher)
-    obs.sort(key=lambda o: (o["report_id"], o["char_start"]))
-    return obs
+    con.execute("drop table _batch")
+    # corrections.csv: set_indicator overrides the matcher; corrected figures are reviewed
+    return apply_to_observations(con, obs, matcher, set(report_ids))
 
 
-BATCH_REPORTS = 2000  # reports per batch of the indicators step; a body is never split
+# The observations matched at ingest, as rows of _observation_candidates (panel_choice.sql),
+# for every report not in _special. `?`: the subscope words.
+CANDIDATES_SQL = """
+    select
+        mm.indicator_id || '@' || m.mention_id as observation_id,
+        m.report_id,
+        mm.indicator_id,
+        m.value,
+        coalesce(nullif(m.unit, ''), i.unit) as unit,
+        m.approx,
+        m.mention_id,
+        r.body,
+        r.report_year,
+        mm.scope,
+        false as reviewed,
+        mm.cue,
+        m.char_start,
+        r.status,
+        r.source_file,
+        i.kind = 'rate' and coalesce(len(list_filter(?, lambda w: contains(mm.scope, w))) > 0, false)
+            as is_sub
+    from mention_matches mm
+    join mentions m on m.mention_id = mm.mention_id
+    join reports r on r.report_id = m.report_id
+    join indicators i on i.indicator_id = mm.indicator_id
+    where mm.indicator_id is not null and m.report_id not in (select report_id from _special)
+"""
+CANDIDATE_COLUMNS = [
+    *(c for c in OBS_COLUMNS if c not in ("in_panel", "panel_rule")),
+    *("status", "source_file", "is_sub"),
+]
+PANEL_CHOICE_SQL = SQL_DIR / "indicators" / "panel_choice.sql"
 
 
-def _report_batches(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
-    """Report ids in batches that keep every body's reports together (a panel cell never spans
-    two batches), so memory is bounded by the batch, not the corpus."""
-    rows = con.execute(
-        "select report_id, coalesce(body, '') as b from reports order by b, report_id"
-    ).fetchall()
-    batches: list[list[str]] = [[]]
-    last = None
-    for rid, body in rows:
-        if len(batches[-1]) >= BATCH_REPORTS and body != last:
-            batches.append([])
-        batches[-1].append(rid)
-        last = body
-    return [b for b in batches if b]
+def _is_sub(o: dict, rates: set[str], subscope: tuple[str, ...]) -> bool:
+    """A rate whose scope names a part of the body (区级部门和镇街负责人): a sub-scope."""
+    scope = o["scope"]
+    return (
+        o["indicator_id"] in rates and isinstance(scope, str) and any(w in scope for w in subscope)
+    )
+
+
+def _corrected_reports_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """A union clause adding the reports a correction was applied to ('' without corrections)."""
+    n = con.execute(
+        "select count(*) from information_schema.tables where table_name = 'corrections_applied'"
+    ).fetchone()[0]
+    if not n:
+        return ""
+    return (
+        "union select split_part(mention_id, ':', 1) from corrections_applied "
+        "where status = 'applied' and mention_id is not null"
+    )
 
 
 def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
-    """Warehouse step: indicators, observations and indicator_panel from reports + mentions."""
+    """Warehouse step: indicators, observations and indicator_panel from reports + mentions.
+
+    Figures matched at ingest become observations in SQL; only the reports a correction touched
+    or whose mentions changed since ingest go through Python. The panel's choice is SQL
+    (sql/indicators/panel_choice.sql)."""
     try:
         matcher = default_matcher()
     except CatalogError as exc:
@@ -348,30 +307,44 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         raise SystemExit(f"error: {exc}") from None
     con.execute(DDL)
     _append(con, "indicators", catalog_frame(matcher.catalog))
+    subscope = matcher.catalog.vocab["subscope"]
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
     con.execute(f"create or replace temp table _stale as {STALE_SQL}")
-    for batch in _report_batches(con):
-        con.execute("create or replace temp table _batch (report_id varchar)")
-        con.execute("insert into _batch select unnest(?)", [batch])
-        # corrections.csv: set_indicator overrides the matcher; corrected figures are reviewed
-        obs = apply_to_observations(con, _observations(con, matcher), matcher, set(batch))
-        panel = choose_panel(obs, matcher.catalog.vocab["subscope"], rates)
-        frame = pd.DataFrame(obs, columns=OBS_COLUMNS)
-        frame["report_year"] = frame["report_year"].astype("Int64")
-        _append(con, "observations", frame)
-        _append(con, "indicator_panel", panel)
-    finish_indicator_corrections(con)
-    con.execute("drop table _stale")
-    con.execute("drop table if exists _batch")
-    # the evidence sentence of each panel cell, joined here rather than carried through Python
-    # for every matched figure of the corpus
     con.execute(
-        """
-        update indicator_panel set context = m.context
-        from mentions m
-        where m.mention_id = indicator_panel.mention_id and indicator_panel.context is null
+        "create or replace temp table _special as "
+        f"select report_id from _stale {_corrected_reports_sql(con)}"
+    )
+    special = [r for (r,) in con.execute("select report_id from _special").fetchall()]
+    con.execute(
+        f"create or replace temp table _observation_candidates as {CANDIDATES_SQL}",
+        [list(subscope)],
+    )
+    if special:
+        obs = _python_observations(con, matcher, special)
+        for o in obs:
+            o["is_sub"] = _is_sub(o, rates, subscope)
+        frame = pd.DataFrame(obs, columns=CANDIDATE_COLUMNS)
+        frame["report_year"] = frame["report_year"].astype("Int64")
+        _append(con, "_observation_candidates", frame)
+    finish_indicator_corrections(con)
+    sql = PANEL_CHOICE_SQL.read_text(encoding="utf-8")
+    con.execute(f"create or replace temp table _panel_choice as {sql}")
+    columns = ", ".join(OBS_COLUMNS)
+    con.execute(f"insert into observations ({columns}) select {columns} from _panel_choice")
+    # the evidence sentence of each panel cell is the mention's own sentence
+    con.execute(
+        f"""
+        insert into indicator_panel ({", ".join(PANEL_COLUMNS)})
+        select c.body, c.report_year, c.indicator_id, c.value, c.unit, c.approx, c.mention_id,
+               c.report_id, c.observation_id, c.n_observations, c.panel_rule, m.context,
+               c.reviewed
+        from _panel_choice c join mentions m using (mention_id)
+        where c.in_panel
+        order by c.body, c.report_year, c.indicator_id
         """
     )
+    for table in ("_stale", "_special", "_observation_candidates", "_panel_choice"):
+        con.execute(f"drop table {table}")
 
 
 def export_panel_csv(db_path: Path, options: object = None) -> Path:

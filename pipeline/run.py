@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 import zlib
@@ -32,6 +33,7 @@ from pipeline import (
     notebooks,
     panel,
     review,
+    spool,
     transform,
     warehouse,
 )
@@ -147,51 +149,78 @@ def read_one(
 _WORKER: dict = {}
 
 
-def _init_worker(keep_off_topic: bool, cached: frozenset[str]) -> None:
-    _WORKER.update(keep_off_topic=keep_off_topic, cached=cached)
+def _init_worker(keep_off_topic: bool, cached: frozenset[str], spool_dir: Path) -> None:
+    _WORKER.update(keep_off_topic=keep_off_topic, cached=cached, spool_dir=spool_dir)
 
 
-def _work(task: tuple[str, str]) -> FileResult:
-    path, source_file = task
-    result = read_one(Path(path), source_file, _WORKER["keep_off_topic"], _WORKER["cached"])
-    # columns pickle and load much faster than one dict per figure
-    result.mention_columns = {c: [m[c] for m in result.mentions] for c in MENTION_COLUMNS}
-    result.mentions = []
-    return result
+# The spooled tables and their columns, in the order of the warehouse tables.
+SPOOL_COLUMNS = {
+    "mentions": MENTION_COLUMNS,
+    "mention_matches": MATCH_COLUMNS,
+    "report_texts": ["report_id", "text"],
+}
 
 
-def _columns(rows: list[dict], names: list[str]) -> dict[str, list]:
-    return {c: [r[c] for r in rows] for c in names}
+@dataclass
+class BatchResult:
+    results: list[FileResult]  # one per file, in batch order (a file's slot is its index)
+    spool: dict[str, Path]  # table -> the Arrow file holding the batch's rows of that table
 
 
-def _work_batch(batch: list[tuple[str, str]]) -> list[FileResult]:
-    return [_work(task) for task in batch]
+def _work_batch(job: tuple[int, list[tuple[str, str]]]) -> BatchResult:
+    """Process one batch of files and spool its rows (see spool.py); the results keep only the
+    reports rows and timings, which is all the main process needs to decide what to load."""
+    batch_no, batch = job
+    results = [
+        read_one(Path(path), name, _WORKER["keep_off_topic"], _WORKER["cached"])
+        for path, name in batch
+    ]
+    t0 = time.perf_counter()
+    tables = {t: {c: [] for c in [*cols, spool.SLOT]} for t, cols in SPOOL_COLUMNS.items()}
+    for slot, r in enumerate(results):
+        rows_of = {"mentions": r.mentions, "mention_matches": r.matches, "report_texts": []}
+        if r.text is not None:
+            rows_of["report_texts"] = [{"report_id": r.report["report_id"], "text": r.text}]
+        for table, rows in rows_of.items():
+            columns = tables[table]
+            for c in SPOOL_COLUMNS[table]:
+                columns[c].extend(row[c] for row in rows)
+            columns[spool.SLOT].extend([slot] * len(rows))
+        r.mentions, r.matches, r.text = [], [], None
+    paths = spool.write_batch(_WORKER["spool_dir"], batch_no, tables)
+    if results:
+        results[0].seconds["spool"] = time.perf_counter() - t0
+    return BatchResult(results, paths)
 
 
 def process_files(
-    tasks: list[tuple[str, str]], keep_off_topic: bool, cached: frozenset[str], workers: int
-) -> Iterator[FileResult]:
-    """Results in input order, from a process pool when the corpus is big enough."""
-    if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
-        _init_worker(keep_off_topic, cached)
-        yield from map(_work, tasks)
-        return
+    tasks: list[tuple[str, str]],
+    keep_off_topic: bool,
+    cached: frozenset[str],
+    workers: int,
+    spool_dir: Path,
+) -> Iterator[BatchResult]:
+    """Batch results in input order, from a process pool when the corpus is big enough."""
     chunk = max(1, min(32, len(tasks) // (workers * 8)))
-    batches = [tasks[i : i + chunk] for i in range(0, len(tasks), chunk)]
+    jobs = list(enumerate(tasks[i : i + chunk] for i in range(0, len(tasks), chunk)))
+    if workers <= 1 or len(tasks) < PARALLEL_MIN_FILES:
+        _init_worker(keep_off_topic, cached, spool_dir)
+        yield from map(_work_batch, jobs)
+        return
     in_flight = workers * 3  # bounded: results never pile up faster than they are loaded
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("fork"),
         initializer=_init_worker,
-        initargs=(keep_off_topic, cached),
+        initargs=(keep_off_topic, cached, spool_dir),
     ) as pool:
         pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.submit(_work_batch, batch))
+        for job in jobs:
+            pending.append(pool.submit(_work_batch, job))
             if len(pending) >= in_flight:
-                yield from pending.popleft().result()
+                yield pending.popleft().result()
         while pending:
-            yield from pending.popleft().result()
+            yield pending.popleft().result()
 
 
 def hash_name(name: str) -> int:
@@ -200,48 +229,41 @@ def hash_name(name: str) -> int:
 
 
 class Loader:
-    """Collects rows and appends them to DuckDB a batch at a time."""
+    """Collects reports rows and spooled batches and appends them to DuckDB a few batches at a
+    time."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, seconds: dict[str, float]) -> None:
         self.con, self.seconds = con, seconds
         self.reports: list[dict] = []
-        self.mentions: dict[str, list] = {c: [] for c in MENTION_COLUMNS}
-        self.texts: list[dict] = []
         self.reused: list[str] = []
-        self.matches: list[dict] = []
+        self.spooled: list[tuple[dict[str, Path], list[int]]] = []  # (paths, dropped slots)
 
     def add(self, result: FileResult) -> None:
-        self.matches.extend(result.matches)
         self.reports.append(result.report)
-        columns = result.mention_columns or {
-            c: [m[c] for m in result.mentions] for c in MENTION_COLUMNS
-        }
-        for c in MENTION_COLUMNS:
-            self.mentions[c].extend(columns[c])
-        if result.text is not None:
-            self.texts.append({"report_id": result.report["report_id"], "text": result.text})
         if result.reused:
             self.reused.append(result.report["report_id"])
+
+    def add_spool(self, paths: dict[str, Path], dropped_slots: list[int]) -> None:
+        self.spooled.append((paths, dropped_slots))
 
     def flush(self) -> None:
         t0 = time.perf_counter()
         warehouse.append_frame(self.con, "reports", warehouse.reports_frame(self.reports))
-        # Arrow, not pandas: DuckDB reads Arrow strings without a Python object per cell
-        warehouse.append_frame(self.con, "mentions", pa.table(self.mentions))
-        texts = pa.table(
-            {
-                "report_id": [t["report_id"] for t in self.texts],
-                "text": [t["text"] for t in self.texts],
-            }
-        )
-        warehouse.append_frame(self.con, "report_texts", texts)
-        if self.matches:
-            matches = pa.table(_columns(self.matches, MATCH_COLUMNS))
-            warehouse.append_frame(self.con, "mention_matches", matches)
+        for table in SPOOL_COLUMNS:
+            parts = [
+                spool.read_table(paths[table], dropped)
+                for paths, dropped in self.spooled
+                if table in paths
+            ]
+            if parts:
+                # Arrow, not pandas: DuckDB reads Arrow strings without a Python object per cell
+                warehouse.append_frame(self.con, table, pa.concat_tables(parts))
+        for paths, _ in self.spooled:
+            for path in paths.values():
+                path.unlink(missing_ok=True)
         if self.reused:
             cache.copy_mentions(self.con, self.reused)
-        self.reports, self.texts, self.reused, self.matches = [], [], [], []
-        self.mentions = {c: [] for c in MENTION_COLUMNS}
+        self.reports, self.reused, self.spooled = [], [], []
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - t0
 
 
@@ -257,10 +279,24 @@ def _apply_sources(row: dict, src: SourceRow | None) -> None:
 
 
 def ingest(
-    con: duckdb.DuckDBPyConnection, options: RunOptions, cached: frozenset[str] = frozenset()
+    con: duckdb.DuckDBPyConnection,
+    options: RunOptions,
+    cached: frozenset[str] = frozenset(),
 ) -> IngestSummary:
     """Read every file into the ingest tables; mark duplicates; apply sources.csv; report
     problems on stderr. Streams: memory does not grow with the number of files."""
+    spool_dir = warehouse.spool_path_for(options.db_path)
+    shutil.rmtree(spool_dir, ignore_errors=True)
+    spool_dir.mkdir(parents=True)
+    try:
+        return _ingest(con, options, cached, spool_dir)
+    finally:
+        shutil.rmtree(spool_dir, ignore_errors=True)
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection, options: RunOptions, cached: frozenset[str], spool_dir: Path
+) -> IngestSummary:
     raw_dir = options.raw_dir
     sources = load_sources(raw_dir)
     files = list_inputs(raw_dir)
@@ -283,43 +319,46 @@ def ingest(
         summary.n_files += 1
     workers = options.workers or os.cpu_count() or 1
     progress = Progress(len(tasks), "files", enabled=not options.quiet)
-    for result in process_files(tasks, options.keep_off_topic, cached, workers):
-        row = result.report
-        source_file = row["source_file"]
-        rel = Path(source_file).relative_to(raw_dir).as_posix()
-        seen.add(rel)
-        for stage, sec in result.seconds.items():
-            summary.seconds[stage] = summary.seconds.get(stage, 0.0) + sec
-        sha = row["sha256"]
-        if sha in first_by_sha:
-            # identical bytes under another name: one report, loaded once
-            first = first_by_sha[sha]
-            row.update(
-                report_id=f"{row['report_id']}-{hash_name(source_file):08x}",
-                status="duplicate",
-                message=f"same content as {first}; its figures are loaded once, from {first}",
-                duplicate_of=first,
-            )
-            result.mentions, result.mention_columns, result.matches = [], None, []
-            result.text, result.reused = None, False
-        elif result.text is not None:
-            first_by_sha[sha] = source_file
-        if row["report_id"] in used_ids:  # the same unreadable bytes twice (two empty files)
-            row["report_id"] = f"{row['report_id']}-{hash_name(source_file):08x}"
-        used_ids.add(row["report_id"])
-        _apply_sources(row, sources.get(rel))
-        if row["status"] != "ok":
-            progress.clear()
-            log(f"{source_file}: {row['status']}: {row['message']}")
-        elif not row["body"]:
-            no_body.append(source_file)
-        summary.n_ok += row["status"] == "ok"
-        summary.n_reused += result.reused
-        summary.n_chars += row["n_chars"] or 0
-        loader.add(result)
+    for batch in process_files(tasks, options.keep_off_topic, cached, workers, spool_dir):
+        dropped: list[int] = []
+        for slot, result in enumerate(batch.results):
+            row = result.report
+            source_file = row["source_file"]
+            rel = Path(source_file).relative_to(raw_dir).as_posix()
+            seen.add(rel)
+            for stage, sec in result.seconds.items():
+                summary.seconds[stage] = summary.seconds.get(stage, 0.0) + sec
+            sha = row["sha256"]
+            if sha in first_by_sha:
+                # identical bytes under another name: one report, loaded once
+                first = first_by_sha[sha]
+                row.update(
+                    report_id=f"{row['report_id']}-{hash_name(source_file):08x}",
+                    status="duplicate",
+                    message=f"same content as {first}; its figures are loaded once, from {first}",
+                    duplicate_of=first,
+                )
+                dropped.append(slot)
+                result.reused = False
+            elif result.has_text:
+                first_by_sha[sha] = source_file
+            if row["report_id"] in used_ids:  # the same unreadable bytes twice (two empty files)
+                row["report_id"] = f"{row['report_id']}-{hash_name(source_file):08x}"
+            used_ids.add(row["report_id"])
+            _apply_sources(row, sources.get(rel))
+            if row["status"] != "ok":
+                progress.clear()
+                log(f"{source_file}: {row['status']}: {row['message']}")
+            elif not row["body"]:
+                no_body.append(source_file)
+            summary.n_ok += row["status"] == "ok"
+            summary.n_reused += result.reused
+            summary.n_chars += row["n_chars"] or 0
+            loader.add(result)
+            progress.step()
+        loader.add_spool(batch.spool, dropped)
         if len(loader.reports) >= BATCH_FILES:
             loader.flush()
-        progress.step()
     loader.flush()
     progress.done()
     for name in sorted(set(sources) - seen):
@@ -361,8 +400,11 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
     warehouse.remove_stale_builds(options.db_path)  # left by a killed run; we hold the lock
     fingerprint = cache.fingerprint(options.keep_off_topic)
     try:
-        # a bounded buffer pool: DuckDB spills to the file instead of growing with the corpus
-        con = duckdb.connect(str(tmp), config={"memory_limit": "768MB"})
+        # a bounded buffer pool: DuckDB spills to the file instead of growing with the corpus;
+        # fewer, larger checkpoints while loading (each one recompresses what it writes)
+        con = duckdb.connect(
+            str(tmp), config={"memory_limit": "768MB", "checkpoint_threshold": "256MB"}
+        )
         try:
             warehouse.create_schema(con)
             cached = frozenset()

@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import glob
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,11 +100,19 @@ def temp_path_for(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
 
 
+def spool_path_for(db_path: Path) -> Path:
+    """The folder where worker processes hand their rows over during a build (spool.py)."""
+    return db_path.with_name(f".{db_path.name}.{os.getpid()}.building.spool")
+
+
 def remove_stale_builds(db_path: Path) -> None:
-    """Delete half-built files (and their WAL) of runs that were killed. Call only under the run
-    lock: then no other run can be building."""
+    """Delete half-built files (and their WAL and spool folder) of runs that were killed. Call
+    only under the run lock: then no other run can be building."""
     for stale in db_path.parent.glob(f".{glob.escape(db_path.name)}.*.building*"):
-        stale.unlink(missing_ok=True)
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:

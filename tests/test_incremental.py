@@ -79,17 +79,32 @@ def test_bench_runs_and_prints_its_figures(tmp_path: Path) -> None:
     assert out.strip().splitlines()[-1].startswith("SUMMARY n=20 ")
 
 
-def test_indicator_step_in_small_batches_equals_one_batch(tmp_path: Path, monkeypatch) -> None:
-    from pipeline import panel
+def test_parallel_ingest_in_small_batches_equals_one_process(tmp_path: Path, monkeypatch) -> None:
+    """Worker processes hand their rows over through spool files, a batch at a time; a file whose
+    bytes repeat another's is left out of its batch. The warehouse is the same as in one process."""
+    from pipeline import run as run_module
 
     raw = copy_reports(tmp_path / "raw", ["001", "002", "003", "004", "005", "011", "012"])
-    one, many = tmp_path / "one" / "w.duckdb", tmp_path / "many" / "w.duckdb"
+    (raw / "001_copy.txt").write_bytes((raw / "001.txt").read_bytes())  # same batch as 001
+    one, pool = tmp_path / "one" / "w.duckdb", tmp_path / "pool" / "w.duckdb"
     build(raw, one, full=True)
-    monkeypatch.setattr(panel, "BATCH_REPORTS", 2)  # a body's reports still stay together
-    build(raw, many, full=True)
-    a, b = snapshot(one), snapshot(many)
+    monkeypatch.setattr(run_module, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(run_module, "BATCH_FILES", 3)  # several flushes, batches of one file
+    options = RunOptions(raw_dir=raw, db_path=pool, figures_dir=None, notebooks=False, quiet=True,
+                         full=True, workers=2)  # fmt: skip
+    assert run(options) == 0
+    a, b = snapshot(one), snapshot(pool)
     assert a["indicator_panel"] and a["observations"]
     assert a == b
+    con = duckdb.connect(str(pool), read_only=True)
+    [(status, n)] = con.execute(
+        "select r.status, count(m.mention_id) from reports r "
+        "left join mentions m using (report_id) "
+        "where r.source_file like '%001_copy.txt' group by r.status"
+    ).fetchall()
+    con.close()
+    assert (status, n) == ("duplicate", 0)
+    assert not list(pool.parent.glob(".*spool*"))  # the spool folder is gone
 
 
 def test_parquet_export_is_partitioned_by_year_and_readable(tmp_path: Path) -> None:
