@@ -30,9 +30,7 @@ settings as (
 ),
 
 marker_pattern as (
-    select
-        '^[，,：:、\s（(]*(' || string_agg(marker, '|') || ')' as opens_breakdown,
-        '^(' || string_agg(marker, '|') || ')' as leading_marker
+    select '^(' || string_agg(marker, '|') || ')' as leading_marker
     from part_list_markers
 ),
 
@@ -44,13 +42,24 @@ figures as (
     left join unit_families on unit_families.unit = mention_quotes.unit
 ),
 
+-- a figure followed (within 6 characters, after punctuation) by a marker opens a breakdown; plain
+-- string tests, since a regex built from the markers table would be compiled again for every row
 totals as (
     select figures.*
     from figures
-    cross join marker_pattern
     where
         coalesce(figures.unit, '') != '%'
-        and regexp_matches(left(figures.text_after, 6), marker_pattern.opens_breakdown)
+        and exists (
+            select 1
+            from part_list_markers
+            where starts_with(
+                ltrim(
+                    left(figures.text_after, 6),
+                    '，,：:、 （(' || chr(9) || chr(10) || chr(12) || chr(13)
+                ),
+                part_list_markers.marker
+            )
+        )
 ),
 
 candidates as (

@@ -20,13 +20,14 @@ part_list_markers as (select * from part_list_markers),
 
 restated_skip_words as (select * from restated_skip_words),
 
-marker_pattern as (
-    select '(' || string_agg(marker, '|') || ')' as pattern
+-- word lists, tested with contains(): a regex built from a table would be compiled for every row
+marker_words as (
+    select list(marker) as words
     from part_list_markers
 ),
 
-skip_pattern as (
-    select '(' || string_agg(word, '|') || ')' as pattern
+skip_words as (
+    select list(word) as words
     from restated_skip_words
 ),
 
@@ -39,20 +40,31 @@ stocks as (
         mention_quotes.sentence_start,
         mention_quotes.char_start,
         mention_quotes.quote,
-        coalesce(regexp_matches(mention_quotes.sentence_before, marker_pattern.pattern), false)
-            as in_breakdown
+        coalesce(
+            list_bool_or(
+                list_transform(
+                    marker_words.words, lambda w: contains(mention_quotes.sentence_before, w)
+                )
+            ),
+            false
+        ) as in_breakdown
     from observations
     inner join single_valued_indicators using (indicator_id)
     inner join mention_quotes using (mention_id)
-    cross join marker_pattern
+    cross join marker_words
     where not observations.approx
 ),
 
 comparable as (
     select stocks.*
     from stocks
-    cross join skip_pattern
-    where not stocks.in_breakdown and not regexp_matches(stocks.quote, skip_pattern.pattern)
+    cross join skip_words
+    where
+        not stocks.in_breakdown
+        and not coalesce(
+            list_bool_or(list_transform(skip_words.words, lambda w: contains(stocks.quote, w))),
+            false
+        )
 ),
 
 pairs as (
