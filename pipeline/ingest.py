@@ -24,9 +24,8 @@ REPORT_COLUMNS = [
     "body_source", "source_url", "duplicate_of",
 ]  # fmt: skip
 # The indicator each mention names, decided here in the worker (matching reads only the
-# mention's own sentence, so it is part of the per-file pure function). `value`, `unit`,
-# `char_start`, `char_end` are a snapshot: the indicators step re-matches a report whose mentions
-# no longer equal their snapshot (after user corrections).
+# mention's own sentence, so it is part of the per-file pure function); one row per mention that
+# names one. The indicators step re-matches the reports a user correction touched.
 MATCH_COLUMNS = [
     "mention_id", "report_id", "unit", "char_start", "char_end", "indicator_id", "cue", "scope",
 ]  # fmt: skip
@@ -161,8 +160,8 @@ def _row_unit(sentence: str, mention: dict) -> str | None:
 
 
 def match_mentions(mentions: list[dict]) -> list[dict]:
-    """Indicator matches of one report's mentions (one row per mention, indicator_id None when
-    none). Empty if the catalog cannot be loaded: the indicators step then reports why."""
+    """Indicator matches of one report's mentions (one row per mention that names an indicator).
+    Empty if the catalog cannot be loaded: the indicators step then reports why."""
     try:
         matcher = default_matcher()
     except CatalogError:
@@ -178,6 +177,8 @@ def match_mentions(mentions: list[dict]) -> list[dict]:
             for m in group
         ]
         for m, hit in zip(group, match_sentence(matcher, sentence, figures), strict=True):
+            if hit is None:
+                continue
             rows.append(
                 {
                     "mention_id": m["mention_id"],
@@ -185,9 +186,9 @@ def match_mentions(mentions: list[dict]) -> list[dict]:
                     "unit": m["unit"],
                     "char_start": m["char_start"],
                     "char_end": m["char_end"],
-                    "indicator_id": hit.indicator_id if hit else None,
-                    "cue": hit.cue if hit else None,
-                    "scope": hit.scope if hit else None,
+                    "indicator_id": hit.indicator_id,
+                    "cue": hit.cue,
+                    "scope": hit.scope,
                 }
             )
     return rows

@@ -188,53 +188,18 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     con.unregister("_ind_frame")
 
 
-# Reports whose mentions differ from the snapshot taken when they were matched at ingest
-# (a user correction changed, dropped or added a figure): these are matched again here.
-STALE_SQL = """
-    select distinct report_id from (
-        (select mention_id, report_id, unit, char_start, char_end from mentions
-         except select mention_id, report_id, unit, char_start, char_end from mention_matches)
-        union all
-        (select mention_id, report_id, unit, char_start, char_end from mention_matches
-         except select mention_id, report_id, unit, char_start, char_end from mentions)
-    )
-"""
-
-
 def _python_observations(
     con: duckdb.DuckDBPyConnection, matcher: Matcher, report_ids: list[str]
 ) -> list[dict]:
-    """Observations of the given reports built in Python: the reports a correction touched or
-    whose mentions changed since ingest (temp table _stale), which are matched again here."""
-    con.execute("create or replace temp table _batch (report_id varchar)")
-    con.execute("insert into _batch select unnest(?)", [report_ids])
+    """Observations of the reports a correction touched, matched again here: their mentions may
+    differ from the ones matched at ingest, and set_indicator lines override the matcher."""
     base = MENTIONS_SQL.replace("order by m.report_id, m.char_start", "")
-    base = base.replace(
-        "from mentions m join reports r using (report_id)",
-        "from mentions m join reports r using (report_id) join _batch b using (report_id)",
-    )
-    matched = con.execute(
-        f"""
-        select q.* exclude (context), mm.indicator_id, mm.cue, mm.scope
-        from ({base}) q join mention_matches mm using (mention_id)
-        where mm.indicator_id is not null and q.report_id not in (select report_id from _stale)
-        order by q.report_id, q.char_start
-        """
+    mentions = con.execute(
+        f"select * from ({base}) q where q.report_id in (select unnest(?)) "
+        "order by q.report_id, q.char_start",
+        [report_ids],
     ).fetchdf()
-    found = {
-        i: Match(ind, cue, scope if isinstance(scope, str) else None)
-        for i, (ind, cue, scope) in enumerate(
-            zip(matched["indicator_id"], matched["cue"], matched["scope"], strict=True)
-        )
-    }
-    obs = build_observations(matched.drop(columns=["indicator_id", "cue", "scope"]), matcher, found)
-    stale = con.execute(
-        f"select * from ({base}) q where q.report_id in (select report_id from _stale) "
-        "order by q.report_id, q.char_start"
-    ).fetchdf()
-    if not stale.empty:
-        obs += build_observations(stale, matcher)
-    con.execute("drop table _batch")
+    obs = build_observations(mentions, matcher) if not mentions.empty else []
     # corrections.csv: set_indicator overrides the matcher; corrected figures are reviewed
     return apply_to_observations(con, obs, matcher, set(report_ids))
 
@@ -281,24 +246,26 @@ def _is_sub(o: dict, rates: set[str], subscope: tuple[str, ...]) -> bool:
     )
 
 
-def _corrected_reports_sql(con: duckdb.DuckDBPyConnection) -> str:
-    """A union clause adding the reports a correction was applied to ('' without corrections)."""
+def _corrected_reports(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The reports a line of corrections.csv was applied to: the only ones whose mentions can
+    differ from the ones matched at ingest."""
     n = con.execute(
         "select count(*) from information_schema.tables where table_name = 'corrections_applied'"
     ).fetchone()[0]
     if not n:
-        return ""
-    return (
-        "union select split_part(mention_id, ':', 1) from corrections_applied "
-        "where status = 'applied' and mention_id is not null"
-    )
+        return []
+    rows = con.execute(
+        "select distinct split_part(mention_id, ':', 1) from corrections_applied "
+        "where status = 'applied' and mention_id is not null order by 1"
+    ).fetchall()
+    return [r for (r,) in rows]
 
 
 def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
     """Warehouse step: indicators, observations and indicator_panel from reports + mentions.
 
     Figures matched at ingest become observations in SQL; only the reports a correction touched
-    or whose mentions changed since ingest go through Python. The panel's choice is SQL
+    are matched again, in Python. The panel's choice is SQL
     (sql/indicators/panel_choice.sql)."""
     try:
         matcher = default_matcher()
@@ -309,12 +276,9 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
     _append(con, "indicators", catalog_frame(matcher.catalog))
     subscope = matcher.catalog.vocab["subscope"]
     rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
-    con.execute(f"create or replace temp table _stale as {STALE_SQL}")
-    con.execute(
-        "create or replace temp table _special as "
-        f"select report_id from _stale {_corrected_reports_sql(con)}"
-    )
-    special = [r for (r,) in con.execute("select report_id from _special").fetchall()]
+    special = _corrected_reports(con)
+    con.execute("create or replace temp table _special (report_id varchar)")
+    con.execute("insert into _special select unnest(?)", [special])
     con.execute(
         f"create or replace temp table _observation_candidates as {CANDIDATES_SQL}",
         [list(subscope)],
@@ -343,7 +307,7 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         order by c.body, c.report_year, c.indicator_id
         """
     )
-    for table in ("_stale", "_special", "_observation_candidates", "_panel_choice"):
+    for table in ("_special", "_observation_candidates", "_panel_choice"):
         con.execute(f"drop table {table}")
 
 
