@@ -217,33 +217,32 @@ def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     num_start = m.start("ar") if ar is not None else m.start("cn")
     if mask[num_start]:
         return False
-    num_end = m.end("tail")
-    before = text[max(0, num_start - 3) : num_start]
-    prev = before[-1:] if before else ""
-    after_num = text[num_end : num_end + 2]
-    nxt = _next_visible(text, num_end)
-    end = m.end()
-    after_fig = text[end : end + 1]
-
-    if prev == "第" or before.endswith("连续") or prev in "届":
+    # (cheap tests first: this runs for every number in the text)
+    if num_start == 0:
+        return False  # a number cut off at the very start of the excerpt
+    prev = text[num_start - 1]
+    if prev in "第届" or (prev == "续" and text[num_start - 2 : num_start] == "连续"):
         return False  # ordinal / track record
     if prev == "前" and unit in (None, "名", "位"):
         return False  # ranking: 前两名, 前十
-    if after_num[:1] and after_num[0] in RANGE_MARKS and text[num_end + 1 : num_end + 2].isdigit():
-        return False  # first number of a range (1-4年级, 2021-2025年)
+    num_end = m.end("tail")
     if (
-        unit is not None
-        and len(unit) == 1
-        and after_fig
-        and after_fig in UNIT_WORD_STARTS.get(unit, "")
+        num_end < len(text)
+        and text[num_end] in RANGE_MARKS
+        and text[num_end + 1 : num_end + 2].isdigit()
     ):
-        return False  # 一次性, 个人: the unit begins a word
+        return False  # first number of a range (1-4年级, 2021-2025年)
+    end = m.end()
     if end >= len(text):
         return False  # a number cut off at the very end of the excerpt
+    after_fig = text[end]
+    if unit is not None and len(unit) == 1 and after_fig in UNIT_WORD_STARTS.get(unit, ""):
+        return False  # 一次性, 个人: the unit begins a word
     if _RANKING_AFTER_RE.match(text, end, end + 16):
         return False  # a count that only frames a ranking
     if unit is None:
-        if m.group("tail") and any(c in m.group("tail") for c in "万亿"):
+        nxt = _next_visible(text, num_end)
+        if tail and ("万" in tail or "亿" in tail):
             return not _is_cjk(nxt) or nxt in "元"
         if cn is not None or ar is None:
             return False  # Chinese numerals count only with a measure word
@@ -265,7 +264,7 @@ def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     if cn is not None and cn in ("一", "壹"):
         # 一 + measure word is usually an article (一项工作); a count of one is postposed
         # after its noun (聘请法律顾问一名，), so require punctuation after it.
-        return not after_fig or after_fig in PUNCT
+        return after_fig in PUNCT
     if unit in ("%", "％", "元") and cn is not None:
         return False  # rates and money are written in digits; 三元里 is a place
     return True
