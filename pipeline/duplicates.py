@@ -105,7 +105,11 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
     groups = [sorted(g, key=order.__getitem__) for g in groups if 1 < len(g) <= MAX_GROUP]
     # one group at a time, texts only where the figures agree: memory stays bounded by the
     # largest group, not the corpus
+    n_figures = {row[0]: row[4] for row in rows}
     for group in groups:
+        counts = [n_figures[r] for r in group]
+        if len(set(counts)) == len(counts):
+            continue  # no two hold as many figures: their figures cannot agree
         figures = _figures(con, group)
         pairs = [
             (earlier, later)

@@ -192,29 +192,37 @@ class Matcher:
     def _nearest_cue(self, ind: Indicator, sur: Surroundings) -> Hit | None:
         """The cue of `ind` nearest to the number, before or after it."""
         best: Hit | None = None
+        best_key = (0, 0)  # (distance, -cue length) of `best`: a Hit is built only to beat it
+        before, after = sur.before, sur.after
         for cue, pattern, where, first in self.cues[ind.id]:
-            hits = []
-            if where != "after" and first in sur.before:
-                hits = list(pattern.finditer(sur.before))
-            if hits:
-                m = hits[-1]
-                gap = sur.before[m.end() :]
-                if not ind.adjacent or self.fillers.fullmatch(gap):
+            m = None
+            if where != "after" and first in before:
+                for m in pattern.finditer(before):  # noqa: B007 - the last match is wanted
+                    pass
+            if m is not None:
+                gap = before[m.end() :]
+                key = (len(gap), -len(cue))
+                if (best is None or key < best_key) and (
+                    not ind.adjacent or self.fillers.fullmatch(gap)
+                ):
                     # veto region: the items from the cue's item to the number's item
-                    region = sur.before[sur.before.rfind(MINOR, 0, m.start()) + 1 :]
+                    region = before[before.rfind(MINOR, 0, m.start()) + 1 :]
                     # after the number up to the next item, but not into a parenthesised
                     # breakdown: "学校156所（其中小学102所" is the total, not a sub-count
-                    region += _BREAKDOWN_OPEN_RE.split(sur.after.split(MINOR)[0])[0]
-                    qualifier = sur.before[: self._phrase_start(ind, sur.before, m)]
-                    hit = Hit(len(gap), -len(cue), cue, qualifier or gap, not qualifier, region)
-                    best = hit if best is None or hit < best else best
-            if where != "before" and first in sur.after and (m := pattern.search(sur.after)):
-                gap = sur.after[: m.start()]
-                if not ind.adjacent or self.fillers.fullmatch(gap):
-                    end = sur.after.find(MINOR, m.end())
-                    region = sur.before.split(MINOR)[-1] + sur.after[: None if end < 0 else end]
-                    hit = Hit(len(gap), -len(cue), cue, gap or sur.before, bool(gap), region)
-                    best = hit if best is None or hit < best else best
+                    region += _BREAKDOWN_OPEN_RE.split(after.split(MINOR)[0])[0]
+                    qualifier = before[: self._phrase_start(ind, before, m)]
+                    best = Hit(*key, cue, qualifier or gap, not qualifier, region)
+                    best_key = key
+            if where != "before" and first in after and (m := pattern.search(after)):
+                gap = after[: m.start()]
+                key = (len(gap), -len(cue))
+                if (best is None or key < best_key) and (
+                    not ind.adjacent or self.fillers.fullmatch(gap)
+                ):
+                    end = after.find(MINOR, m.end())
+                    region = before.split(MINOR)[-1] + after[: None if end < 0 else end]
+                    best = Hit(*key, cue, gap or before, bool(gap), region)
+                    best_key = key
         return best
 
     def _phrase_start(self, ind: Indicator, text: str, hit: re.Match[str]) -> int:

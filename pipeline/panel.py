@@ -41,7 +41,7 @@ create or replace table indicators (
     phrasings    varchar
 );
 create or replace table observations (
-    observation_id varchar primary key,
+    observation_id varchar not null,  -- key tested in sql/schema.yml (no in-memory index)
     report_id      varchar not null,
     indicator_id   varchar not null,
     value          double not null,
