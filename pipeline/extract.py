@@ -93,15 +93,18 @@ _MASK_PATTERNS = [
     re.compile(r"《[^《》\n]{0,80}》"),  # titles of laws, plans, documents
     re.compile(r"[“「『‘][^“”「」『』‘’\n]{1,15}[”」』’]"),  # short quoted names: “七进”
     re.compile(r'"[^"\n]{1,15}"'),
-    # ASCII-only classes: \S+ would rescan every run of Chinese text (no spaces) quadratically
-    re.compile(r"https?://[!-~]+|www\.[!-~]+"),
-    re.compile(  # sessions; tried only where a run of numerals starts (linear on long runs)
-        r"[一二三四五六七八九十](?<![一二三四五六七八九十]{2})"
+    re.compile(
+        r"[一二三四五六七八九十](?:"
+        # sessions (六届, 三中全会); tried only where a run of numerals starts (linear on long runs)
+        r"(?<![一二三四五六七八九十]{2})"
         r"(?:[一二三四五六七八九十]*[中次][、和及]?(?:[一二三四五六七八九十]+[中次][、和及]?)*全会"
         r"|[一二三四五六七八九十]*届)"
+        r"|[是要则来方])"  # 一是 / 二要 list markers
     ),
-    re.compile(r"[一二三四五六七八九十][是要则来方]"),  # 一是 / 二要 list markers
 ]
+# URLs, scanned only in a text that holds one. ASCII-only classes: \S+ would rescan every run of
+# Chinese text (no spaces) quadratically.
+_URL_RE = re.compile(r"https?://[!-~]+|www\.[!-~]+")
 # e-mail addresses, scanned only in a text holding an @. The match starts only where a run of
 # address characters starts: tried at every position of a long ASCII run it would rescan the run
 # each time (quadratic on hostile input).
@@ -155,11 +158,13 @@ def build_mask(text: str) -> bytearray:
     patterns = [*_MASK_PATTERNS, _slogan_re()]
     if "@" in text:
         patterns.append(_EMAIL_RE)
+    if "http" in text or "www." in text:
+        patterns.append(_URL_RE)
     for pattern in patterns:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
-            _mask_span(mask, m.start(), m.end())
+            mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     for run in _DIGIT_RUN_RE.finditer(text):
         start = run.start()
         if not _ANY_DIGIT_LED.match(text, start):
@@ -339,12 +344,16 @@ def extract_mentions(text: str) -> list[Mention]:
     found.sort()
 
     mentions: list[Mention] = []
+    last_i, sentence, s_start = -1, "", 0
     for start, end, value, unit, approx in found:
         i = bisect.bisect_right(bounds, start)
-        s_start = bounds[i - 1] if i > 0 else 0
-        s_end = bounds[i] if i < len(bounds) else len(text)
-        sentence = text[s_start:s_end]
-        s_start += len(sentence) - len(sentence.lstrip())
+        if i != last_i:  # figures of one sentence share its text
+            last_i = i
+            s_start = bounds[i - 1] if i > 0 else 0
+            s_end = bounds[i] if i < len(bounds) else len(text)
+            sentence = text[s_start:s_end]
+            s_start += len(sentence) - len(sentence.lstrip())
+            sentence = sentence.strip()
         h = bisect.bisect_right(heading_starts, start)
         mentions.append(
             Mention(
@@ -354,7 +363,7 @@ def extract_mentions(text: str) -> list[Mention]:
                 raw_text=text[start:end],
                 char_start=start,
                 char_end=end,
-                context=sentence.strip(),
+                context=sentence,
                 section=heading_titles[h - 1] if h > 0 else None,
                 sentence_start=s_start,
             )

@@ -169,6 +169,10 @@ class Matcher:
         self.edge_verbs = re.compile(
             rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$"
         )
+        # the first part of every cue: a sentence without any of them names no indicator
+        self.any_hint = _alternation(
+            [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
+        )
         self.any_cue = _alternation(
             [part for ind in self.indicators for cue in ind.phrasings for part in cue.split(GAP)]
         )
@@ -244,33 +248,37 @@ class Matcher:
             return False
         return any(word in region for word in ind.veto)
 
-    def _candidates(self, unit: str | None, sur: Surroundings) -> list[tuple[Hit, int, str]]:
-        found = []
+    def _best(self, unit: str | None, sur: Surroundings) -> tuple[Hit, str] | None:
+        """The indicator whose cue stands nearest to the number (longer cue, then catalog order,
+        on a tie), with its hit; None if no indicator's cue, vetoes and topic allow it."""
+        best: tuple[Hit, str] | None = None
+        best_key = (0, 0, 0)
         own = sur.own
         for order, ind in self.by_unit.get(unit, ()):
             if not self.cue_hint[ind.id].search(own):
                 continue
             hit = self._nearest_cue(ind, sur)
-            if (
-                hit is None
-                or self._vetoed(ind, hit.region, hit.cue)
-                or not self._topic_ok(ind, sur)
-            ):
+            if hit is None:
                 continue
-            found.append((hit, order, ind.id))
-        return sorted(found)
+            key = (hit.distance, hit.neg_length, order)
+            if best is not None and key > best_key:
+                continue
+            if self._vetoed(ind, hit.region, hit.cue) or not self._topic_ok(ind, sur):
+                continue
+            best, best_key = (hit, ind.id), key
+        return best
 
     def match(self, unit: str | None, sur: Surroundings) -> Match | None:
         if any(self.plans.search(t) for t in (sur.own, *sur.inherited)):
             return None  # a target for next year, not a figure of this one
-        found = self._candidates(unit, sur)
-        if not found and self._is_thin(sur) and sur.inherited:
+        found = self._best(unit, sur)
+        if found is None and self._is_thin(sur) and sur.inherited:
             # "坚持…开展习近平法治思想专题集中学习,全年累计开展20余次": the noun is one clause back
             sur = Surroundings(sur.inherited[0], "", sur.inherited[1:], sur.sentence_before)
-            found = self._candidates(unit, sur)
-        if not found:
+            found = self._best(unit, sur)
+        if found is None:
             return None
-        hit, _, ind_id = found[0]
+        hit, ind_id = found
         r = self.reassign
         if r and ind_id == r.source and any(c in hit.cue for c in r.cues) and self._internal(sur):
             study = self.by_id[r.target]
@@ -330,6 +338,8 @@ def match_sentence(
     matcher: Matcher, sentence: str, figures: list[tuple[int, int, str | None]]
 ) -> list[Match | None]:
     """Match every figure (start, end, unit) of one sentence; offsets relative to the sentence."""
+    if not matcher.any_hint.search(sentence):
+        return [None] * len(figures)  # no indicator's cue anywhere in the sentence
     spans = [(s, e) for s, e, _ in figures]
     units = matcher.all_units  # a unit no indicator takes (篇, 册, 元...) cannot match: skip early
     starts = _clause_starts(sentence)

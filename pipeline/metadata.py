@@ -246,6 +246,10 @@ def extract_metadata(text: str, header: dict[str, str] | None = None) -> ReportM
     )
 
 
+_RULE_OF_LAW_WORD_RE = re.compile(r"法治|依法|法制|普法|执法")
+
+
 def is_rule_of_law_report(text: str) -> bool:
     """The genre's vocabulary: a page that never says 法治/依法/法制/普法 is some other document."""
-    return len(re.findall(r"法治|依法|法制|普法|执法", text)) >= 2
+    words = _RULE_OF_LAW_WORD_RE.finditer(text)
+    return next(words, None) is not None and next(words, None) is not None  # two are enough

@@ -26,7 +26,22 @@ ruled as (
     from candidates
 ),
 
-eligible as (select * from ruled where ineligible = ''),
+-- a cell is one (body, report_year, indicator_id); numbered once, so that the windows and joins
+-- below work on one integer instead of three columns
+-- (windows get only the columns they need: DuckDB sorts everything a window carries)
+cell_keys as (
+    select
+        observation_id,
+        dense_rank() over (order by body, report_year, indicator_id) as cell_id
+    from ruled
+    where ineligible = ''
+),
+
+eligible as (
+    select ruled.*, cell_keys.cell_id
+    from ruled
+    inner join cell_keys using (observation_id)
+),
 
 per_report as (
     select report_id, count(*) as n_report_obs
@@ -37,27 +52,22 @@ per_report as (
 -- the reports giving each cell, fullest first
 cell_reports as (
     select
-        body,
-        report_year,
-        indicator_id,
+        cell_id,
         report_id,
         any_value(source_file) as source_file,
-        any_value(n_report_obs) as n_report_obs,
         count(*) as n_cell_obs,
         row_number() over (
-            partition by body, report_year, indicator_id
+            partition by cell_id
             order by any_value(n_report_obs) desc, any_value(source_file), report_id
         ) as report_rank
     from eligible
     inner join per_report using (report_id)
-    group by body, report_year, indicator_id, report_id
+    group by cell_id, report_id
 ),
 
 cells as (
     select
-        body,
-        report_year,
-        indicator_id,
+        cell_id,
         count(*) as n_reports,
         sum(n_cell_obs) as n_observations,
         max(report_id) filter (where report_rank = 1) as report_id,
@@ -65,31 +75,27 @@ cells as (
         string_agg(source_file, ', ' order by report_rank) filter (where report_rank > 1)
             as other_files
     from cell_reports
-    group by body, report_year, indicator_id
+    group by cell_id
 ),
 
 -- the chosen report's observations of each cell, in reading order
-used as (
+positions as (
     select
-        eligible.*,
-        row_number() over w as pos,
-        row_number() over (
-            partition by eligible.body, eligible.report_year, eligible.indicator_id, eligible.value
-            order by eligible.char_start
-        ) = 1 as first_of_value
+        eligible.observation_id,
+        row_number() over (partition by eligible.cell_id order by eligible.char_start) as pos
     from eligible
-    inner join cells using (body, report_year, indicator_id, report_id)
-    window w as (
-        partition by eligible.body, eligible.report_year, eligible.indicator_id
-        order by eligible.char_start
-    )
+    inner join cells using (cell_id, report_id)
+),
+
+used as (
+    select eligible.*, positions.pos
+    from eligible
+    inner join positions using (observation_id)
 ),
 
 cell_stats as (
     select
-        body,
-        report_year,
-        indicator_id,
+        cell_id,
         count(*) as n_used,
         count(*) filter (where not is_sub) as n_wide,
         -- the first body-wide statement, else the first statement
@@ -97,32 +103,57 @@ cell_stats as (
         coalesce(
             min(pos) filter (where reviewed and not is_sub), min(pos) filter (where reviewed)
         ) as reviewed_pos,
-        count(distinct value) as n_values,
+        count(distinct value) as n_values
+    from used
+    group by cell_id
+),
+
+-- the values and sub-scopes a rule lists, only for the cells stated with different values
+listed as (
+    select
+        cell_id,
         string_agg(printf('%g', value), ', ' order by pos) filter (where first_of_value)
             as values_listed,
         string_agg(scope || ' ' || printf('%g', value), ', ' order by pos) filter (where is_sub)
             as narrow_listed
-    from used
-    group by body, report_year, indicator_id
+    from (
+        select
+            used.cell_id,
+            used.value,
+            used.pos,
+            used.is_sub,
+            used.scope,
+            row_number() over (partition by used.cell_id, used.value order by used.pos) = 1
+                as first_of_value
+        from used
+        inner join cell_stats using (cell_id)
+        where cell_stats.n_values > 1
+    )
+    group by cell_id
 ),
 
 choice as (
     select
         cell_stats.*,
+        listed.values_listed,
+        listed.narrow_listed,
         cells.n_reports,
         cells.n_observations,
         cells.source_file as chosen_file,
         cells.other_files,
-        first_used.reviewed as first_reviewed,
+        -- the reviewed statement wins over the first one unless the first is reviewed too
+        case
+            when cell_stats.reviewed_pos is not null and not first_used.reviewed
+                then cell_stats.reviewed_pos
+            else cell_stats.first_pos
+        end as pick_pos,
+        cell_stats.reviewed_pos is not null and not first_used.reviewed as by_review,
         first_used.scope as first_scope
     from cell_stats
-    inner join cells using (body, report_year, indicator_id)
+    inner join cells using (cell_id)
+    left join listed using (cell_id)
     inner join used as first_used
-        on
-            first_used.body = cell_stats.body
-            and first_used.report_year = cell_stats.report_year
-            and first_used.indicator_id = cell_stats.indicator_id
-            and first_used.pos = cell_stats.first_pos
+        on first_used.cell_id = cell_stats.cell_id and first_used.pos = cell_stats.first_pos
 ),
 
 picks as (
@@ -130,7 +161,7 @@ picks as (
         used.*,
         choice.n_observations,
         case
-            when choice.reviewed_pos is not null and not choice.first_reviewed
+            when choice.by_review
                 then 'reviewed in corrections.csv; preferred over the matcher''s first choice'
             when choice.n_used = 1 then 'the only statement in the report'
             when choice.n_values = 1
@@ -154,16 +185,7 @@ picks as (
             else ''
         end as rule
     from choice
-    inner join used
-        on
-            used.body = choice.body
-            and used.report_year = choice.report_year
-            and used.indicator_id = choice.indicator_id
-            and used.pos = case
-                when choice.reviewed_pos is not null and not choice.first_reviewed
-                    then choice.reviewed_pos
-                else choice.first_pos
-            end
+    inner join used on used.cell_id = choice.cell_id and used.pos = choice.pick_pos
 ),
 
 final as (
@@ -203,13 +225,8 @@ final as (
         case when picks.observation_id = ruled.observation_id then picks.n_observations end
             as n_observations
     from ruled
-    left join picks
-        on
-            ruled.ineligible = ''
-            and picks.body = ruled.body
-            and picks.report_year = ruled.report_year
-            and picks.indicator_id = ruled.indicator_id
+    left join eligible using (observation_id)
+    left join picks on picks.cell_id = eligible.cell_id
 )
 
 select * from final
-order by report_id, char_start, indicator_id
