@@ -410,7 +410,10 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             cached = frozenset()
             if not options.full:
                 cached = cache.attach_previous(con, options.db_path, fingerprint)
+            # while the workers extract, loading takes one thread: the cores are theirs
+            con.execute("set threads = 1")
             summary = ingest(con, options, cached)
+            con.execute("reset threads")
             cache.detach_previous(con)
             cache.record(con, fingerprint, inputs_digest(options.raw_dir))
             for name, step in WAREHOUSE_STEPS:
