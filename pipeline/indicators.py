@@ -25,6 +25,7 @@ from functools import lru_cache
 from pipeline.catalog import GAP, Catalog, Indicator, load_catalog
 
 MAJOR = set("，,；;：:。！？!?\n")  # clause boundaries
+_SEP = "\x00"  # joins texts searched together: no word of the catalog spans it
 MINOR = "、"  # list items inside a clause
 
 
@@ -144,6 +145,7 @@ class Matcher:
             ind.id: [(c, p, w, c.split(GAP)[0]) for c, p, w in ind.cue_patterns()]
             for ind in self.indicators
         }
+        self.vetoes = {ind.id: _alternation(ind.veto) for ind in self.indicators}
         # the indicators a figure of each unit may name, in catalog order
         self.by_unit: dict[str | None, list[tuple[int, Indicator]]] = {
             u: [(n, ind) for n, ind in enumerate(self.indicators) if u in ind.units]
@@ -183,12 +185,12 @@ class Matcher:
 
     def _topic_ok(self, ind: Indicator, sur: Surroundings) -> bool:
         if ind.topic_from == "sentence":
-            texts = [sur.sentence_before + sur.after]
+            text = sur.sentence_before + sur.after
         else:
-            texts = [sur.own, *sur.inherited]
+            text = _SEP.join((sur.own, *sur.inherited))  # no word spans the separator
         for topic in ind.needs:
             test = self.names_law if topic == "law" else self.education.search
-            if not any(test(t) for t in texts):
+            if not test(text):
                 return False
         return True
 
@@ -246,7 +248,7 @@ class Matcher:
     def _vetoed(self, ind: Indicator, region: str, cue: str) -> bool:
         if ind.veto_unless_law and self.names_law(cue.replace(GAP, "") + region):
             return False
-        return any(word in region for word in ind.veto)
+        return bool(ind.veto) and bool(self.vetoes[ind.id].search(region))
 
     def _best(self, unit: str | None, sur: Surroundings) -> tuple[Hit, str] | None:
         """The indicator whose cue stands nearest to the number (longer cue, then catalog order,
@@ -269,7 +271,7 @@ class Matcher:
         return best
 
     def match(self, unit: str | None, sur: Surroundings) -> Match | None:
-        if any(self.plans.search(t) for t in (sur.own, *sur.inherited)):
+        if self.plans.search(_SEP.join((sur.own, *sur.inherited))):
             return None  # a target for next year, not a figure of this one
         found = self._best(unit, sur)
         if found is None and self._is_thin(sur) and sur.inherited:
