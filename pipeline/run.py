@@ -51,7 +51,9 @@ from pipeline.readers import MAX_BYTES
 from pipeline.sources import SOURCES_FILE, SourceRow, load_sources
 
 CONTROL_FILES = {SOURCES_FILE, "corrections.csv"}
-BATCH_FILES = 256  # files per DuckDB append: bounded memory whatever the corpus size
+# Files per DuckDB append: bounded memory whatever the corpus size, and large enough that DuckDB
+# writes the mentions' row groups straight to the file instead of logging them first.
+BATCH_FILES = 2048
 PARALLEL_MIN_FILES = 64  # below this, worker start-up costs more than it saves
 
 
