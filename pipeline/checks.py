@@ -43,7 +43,10 @@ def load_findings(db_path: Path) -> pd.DataFrame:
                 f"{db_path} has no consistency_checks table (built by an older version); "
                 "rebuild it with `python -m pipeline run`"
             )
-        frame = con.execute("select * from consistency_checks").df()
+        frame = con.execute(
+            "select * from consistency_checks "
+            "order by body nulls last, report_year, severity, check_id, finding_id"
+        ).df()
     finally:
         con.close()
     frame["mention_ids"] = frame["mention_ids"].map(lambda ids: "; ".join(ids))

@@ -416,6 +416,9 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             con.execute("set threads = 1")
             summary = ingest(con, options, cached)
             con.execute("reset threads")
+            # the steps' tables are sorted where order matters (order by); letting DuckDB stream
+            # the others keeps large corpora within the memory limit
+            con.execute("set preserve_insertion_order = false")
             cache.detach_previous(con)
             cache.record(con, fingerprint, inputs_digest(options.raw_dir))
             for name, step in WAREHOUSE_STEPS:

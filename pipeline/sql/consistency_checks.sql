@@ -43,5 +43,6 @@ final as (
     inner join reports using (report_id)
 )
 
+-- no order by: sorting every finding's long messages costs memory on a large corpus; readers sort
+-- what they show (checks.py, chartdata.py, review_data.py)
 select * from final
-order by body nulls last, report_year, severity, check_id, finding_id
