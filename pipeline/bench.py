@@ -96,7 +96,10 @@ def bench(
     print(f"workers: {workers}")
     print(f"whole run (no charts/notebooks): {wall:.2f} s wall")
     print(f"  throughput: {n_reports / wall:.1f} reports/s, {mb / wall:.2f} MB/s of text")
-    print("  stages (CPU seconds summed over workers for read/decode/extract; wall otherwise):")
+    print(
+        "  stages (read, decode, extract, indicator match, spool: seconds inside the workers, "
+        "summed over them; the others: wall seconds in the main process):"
+    )
     for stage in (
         "read",
         "decode",
