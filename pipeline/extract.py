@@ -164,7 +164,7 @@ def build_mask(text: str) -> bytearray:
         if pattern is None:
             continue
         for m in pattern.finditer(text):
-            mask[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+            _mask_span(mask, m.start(), m.end())
     for run in _DIGIT_RUN_RE.finditer(text):
         start = run.start()
         if not _ANY_DIGIT_LED.match(text, start):

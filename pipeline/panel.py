@@ -204,9 +204,8 @@ def _python_observations(
     return apply_to_observations(con, obs, matcher, set(report_ids))
 
 
-# The observations matched at ingest, as rows of _observation_candidates (panel_choice.sql),
-# for every report not in _special. `?`: the subscope words.
-CANDIDATES_SQL = """
+# The observations matched at ingest, for every report not in _special (temp table _matched).
+MATCHED_SQL = """
     select
         mm.indicator_id || '@' || m.mention_id as observation_id,
         m.report_id,
@@ -222,28 +221,26 @@ CANDIDATES_SQL = """
         mm.cue,
         m.char_start,
         r.status,
-        r.source_file,
-        i.kind = 'rate' and coalesce(len(list_filter(?, lambda w: contains(mm.scope, w))) > 0, false)
-            as is_sub
+        r.source_file
     from mention_matches mm
     join mentions m on m.mention_id = mm.mention_id
     join reports r on r.report_id = m.report_id
     join indicators i on i.indicator_id = mm.indicator_id
     where mm.indicator_id is not null and m.report_id not in (select report_id from _special)
 """
-CANDIDATE_COLUMNS = [
+MATCHED_COLUMNS = [
     *(c for c in OBS_COLUMNS if c not in ("in_panel", "panel_rule")),
-    *("status", "source_file", "is_sub"),
+    *("status", "source_file"),
 ]
+# What panel_choice.sql reads: every observation, with is_sub: a rate whose scope names a part of
+# the body (区级部门和镇街负责人). `?`: the subscope words.
+CANDIDATES_SQL = """
+    select o.*,
+           i.kind = 'rate'
+           and coalesce(len(list_filter(?, lambda w: contains(o.scope, w))) > 0, false) as is_sub
+    from _matched o join indicators i using (indicator_id)
+"""
 PANEL_CHOICE_SQL = SQL_DIR / "indicators" / "panel_choice.sql"
-
-
-def _is_sub(o: dict, rates: set[str], subscope: tuple[str, ...]) -> bool:
-    """A rate whose scope names a part of the body (区级部门和镇街负责人): a sub-scope."""
-    scope = o["scope"]
-    return (
-        o["indicator_id"] in rates and isinstance(scope, str) and any(w in scope for w in subscope)
-    )
 
 
 def _corrected_reports(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -274,23 +271,19 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         raise SystemExit(f"error: {exc}") from None
     con.execute(DDL)
     _append(con, "indicators", catalog_frame(matcher.catalog))
-    subscope = matcher.catalog.vocab["subscope"]
-    rates = {ind.id for ind in matcher.catalog.indicators if ind.kind == "rate"}
     special = _corrected_reports(con)
     con.execute("create or replace temp table _special (report_id varchar)")
     con.execute("insert into _special select unnest(?)", [special])
+    con.execute(f"create or replace temp table _matched as {MATCHED_SQL}")
+    if special:
+        frame = pd.DataFrame(_python_observations(con, matcher, special), columns=MATCHED_COLUMNS)
+        frame["report_year"] = frame["report_year"].astype("Int64")
+        _append(con, "_matched", frame)
+    finish_indicator_corrections(con)
     con.execute(
         f"create or replace temp table _observation_candidates as {CANDIDATES_SQL}",
-        [list(subscope)],
+        [list(matcher.catalog.vocab["subscope"])],
     )
-    if special:
-        obs = _python_observations(con, matcher, special)
-        for o in obs:
-            o["is_sub"] = _is_sub(o, rates, subscope)
-        frame = pd.DataFrame(obs, columns=CANDIDATE_COLUMNS)
-        frame["report_year"] = frame["report_year"].astype("Int64")
-        _append(con, "_observation_candidates", frame)
-    finish_indicator_corrections(con)
     sql = PANEL_CHOICE_SQL.read_text(encoding="utf-8")
     con.execute(f"create or replace temp table _panel_choice as {sql}")
     columns = ", ".join(OBS_COLUMNS)
@@ -307,7 +300,7 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         order by c.body, c.report_year, c.indicator_id
         """
     )
-    for table in ("_special", "_observation_candidates", "_panel_choice"):
+    for table in ("_special", "_matched", "_observation_candidates", "_panel_choice"):
         con.execute(f"drop table {table}")
 
 
