@@ -31,7 +31,9 @@ _TYPES = {
 
 
 def schema_for(columns: list[str]) -> pa.Schema:
-    return pa.schema([(c, _TYPES.get(c, pa.string())) for c in [*columns, SLOT]])
+    # text as large_string: pyarrow converts a long Python str to it several times faster than
+    # to string (a report's text is 5-30 thousand characters); DuckDB reads both as VARCHAR
+    return pa.schema([(c, _TYPES.get(c, pa.large_string())) for c in [*columns, SLOT]])
 
 
 def write_batch(
