@@ -11,38 +11,54 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.catalog import CatalogError
 from pipeline.extract import UNITS, extract_mentions
 from pipeline.indicators import default_matcher, match_sentence
 from pipeline.metadata import extract_metadata, is_rule_of_law_report
 from pipeline.readers import ReadError, detect_format, read_bytes
+from pipeline.records import Mention
 
 REPORT_COLUMNS = [
     "report_id", "source_file", "sha256", "title", "body", "jurisdiction", "department",
     "report_year", "published", "n_chars", "status", "message", "format", "encoding",
     "body_source", "source_url", "duplicate_of",
 ]  # fmt: skip
-# The indicator each mention names, decided here in the worker (matching reads only the
-# mention's own sentence, so it is part of the per-file pure function); one row per mention that
-# names one. The indicators step re-matches the reports a user correction touched.
-MATCH_COLUMNS = [
-    "mention_id", "report_id", "unit", "char_start", "char_end", "indicator_id", "cue", "scope",
-]  # fmt: skip
-MENTION_COLUMNS = [
-    "mention_id", "report_id", "value", "unit", "approx", "raw_text", "char_start", "char_end",
-    "context", "section", "sentence_start",
-]  # fmt: skip
+
+
+class MatchRow(NamedTuple):
+    """The indicator a mention names, decided here in the worker (matching reads only the
+    mention's own sentence, so it is part of the per-file pure function); one per mention that
+    names one. The indicators step re-matches the reports a user correction touched."""
+
+    mention_id: str
+    report_id: str
+    unit: str | None
+    char_start: int
+    char_end: int
+    indicator_id: str
+    cue: str
+    scope: str | None
+
+
+MATCH_COLUMNS = list(MatchRow._fields)
+# a mentions row is its id, its report and the Mention's fields, in this order
+MENTION_COLUMNS = ["mention_id", "report_id", *Mention._fields]
+
+
+def mention_id_for(report_id: str, char_start: int) -> str:
+    return f"{report_id}:{char_start}"
 
 
 @dataclass
 class FileResult:
     report: dict
-    mentions: list[dict] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)  # rows of `mentions`: MENTION_COLUMNS
     text: str | None = None
     reused: bool = False  # mentions are copied from the previous warehouse (same content hash)
     has_text: bool = False  # the file was read (its text may have been handed over already)
-    matches: list[dict] = field(default_factory=list)  # MATCH_COLUMNS rows
+    matches: list[MatchRow] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # CPU time per stage, for `bench`
 
 
@@ -107,28 +123,12 @@ def process_bytes(
             message="no rule-of-law vocabulary (法治/依法/普法/执法); figures "
             + ("kept as asked" if keep_off_topic else "not loaded (use --keep-off-topic)"),
         )
-    mentions: list[dict] = []
+    mentions: list[Mention] = []
     reused = sha in cached_shas
     if (on_topic or keep_off_topic) and not reused:
-        rid = report["report_id"]
-        for m in extract_mentions(text):
-            mentions.append(
-                {
-                    "mention_id": f"{rid}:{m.char_start}",
-                    "report_id": rid,
-                    "value": m.value,
-                    "unit": m.unit,
-                    "approx": m.approx,
-                    "raw_text": m.raw_text,
-                    "char_start": m.char_start,
-                    "char_end": m.char_end,
-                    "context": m.context,
-                    "section": m.section,
-                    "sentence_start": m.sentence_start,
-                }
-            )
+        mentions = extract_mentions(text)
     t2 = time.perf_counter()
-    matches = match_mentions(mentions)
+    matches = match_mentions(report["report_id"], mentions)
     t3 = time.perf_counter()
     return FileResult(
         report,
@@ -145,11 +145,11 @@ _CELL_NUMBER_RE = re.compile(r"\|\s*[0-9]")
 _ROW_UNIT_RE = re.compile(r"[（(]([^（）()|]{1,3})[）)]")
 
 
-def _row_unit(sentence: str, mention: dict) -> str | None:
-    """A table cell's number takes its unit from the row label: "行政复议案件（件） | 12"."""
+def row_unit(sentence: str, offset: int) -> str | None:
+    """A table cell's number (at `offset` in its sentence) takes its unit from the row label:
+    "行政复议案件（件） | 12". Used where a figure has no unit of its own."""
     if "|" not in sentence:
         return None
-    offset = mention["char_start"] - mention["sentence_start"]
     line_start = sentence.rfind("\n", 0, offset) + 1
     line_end = sentence.find("\n", offset)
     row = sentence[line_start : None if line_end < 0 else line_end]
@@ -159,36 +159,39 @@ def _row_unit(sentence: str, mention: dict) -> str | None:
     return units[-1] if units else None
 
 
-def match_mentions(mentions: list[dict]) -> list[dict]:
+def match_mentions(report_id: str, mentions: list[Mention]) -> list[MatchRow]:
     """Indicator matches of one report's mentions (one row per mention that names an indicator).
     Empty if the catalog cannot be loaded: the indicators step then reports why."""
     try:
         matcher = default_matcher()
     except CatalogError:
         return []
-    by_sentence: dict[int, list[dict]] = {}
+    by_sentence: dict[int, list[Mention]] = {}
     for m in mentions:
-        by_sentence.setdefault(m["sentence_start"], []).append(m)
+        by_sentence.setdefault(m.sentence_start, []).append(m)
     rows = []
     for start, group in by_sentence.items():
-        sentence = group[0]["context"]
+        sentence = group[0].context
         figures = [
-            (m["char_start"] - start, m["char_end"] - start, m["unit"] or _row_unit(sentence, m))
+            (
+                m.char_start - start,
+                m.char_end - start,
+                m.unit or row_unit(sentence, m.char_start - start),
+            )
             for m in group
         ]
         for m, hit in zip(group, match_sentence(matcher, sentence, figures), strict=True):
-            if hit is None:
-                continue
-            rows.append(
-                {
-                    "mention_id": m["mention_id"],
-                    "report_id": m["report_id"],
-                    "unit": m["unit"],
-                    "char_start": m["char_start"],
-                    "char_end": m["char_end"],
-                    "indicator_id": hit.indicator_id,
-                    "cue": hit.cue,
-                    "scope": hit.scope,
-                }
-            )
+            if hit is not None:
+                rows.append(
+                    MatchRow(
+                        mention_id_for(report_id, m.char_start),
+                        report_id,
+                        m.unit,
+                        m.char_start,
+                        m.char_end,
+                        hit.indicator_id,
+                        hit.cue,
+                        hit.scope,
+                    )
+                )
     return rows

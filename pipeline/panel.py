@@ -26,6 +26,7 @@ import pandas as pd
 from pipeline.catalog import Catalog, CatalogError, load_catalog
 from pipeline.corrections import apply_to_observations, finish_indicator_corrections
 from pipeline.indicators import Match, Matcher, default_matcher, match_sentence, surroundings
+from pipeline.ingest import row_unit
 from pipeline.paths import SQL_DIR
 
 PANEL_CSV = "indicator_panel.csv"
@@ -124,7 +125,14 @@ def match_all(mentions: pd.DataFrame, matcher: Matcher) -> dict[int, object]:
     for (_, s_start), rows in sentence_groups(mentions).items():
         sentence = contexts[rows[0]] if isinstance(contexts[rows[0]], str) else ""
         base = 0 if pd.isna(s_start) else int(s_start)
-        figures = [(starts[i] - base, ends[i] - base, _unit(units[i])) for i in rows]
+        figures = [
+            (
+                starts[i] - base,
+                ends[i] - base,
+                _unit(units[i]) or row_unit(sentence, starts[i] - base),
+            )
+            for i in rows
+        ]  # the same figures as matching at ingest (ingest.match_mentions) sees
         if any(s < 0 or e > len(sentence) for s, e, _ in figures):
             continue  # offsets outside the stored sentence: nothing to read
         for i, m in zip(rows, match_sentence(matcher, sentence, figures), strict=True):

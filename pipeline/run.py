@@ -43,6 +43,7 @@ from pipeline.ingest import (
     MENTION_COLUMNS,
     FileResult,
     empty_report,
+    mention_id_for,
     process_bytes,
 )
 from pipeline.metadata import split_body
@@ -169,6 +170,14 @@ class BatchResult:
     spool: dict[str, Path]  # table -> the Arrow file holding the batch's rows of that table
 
 
+def _extend(table: dict[str, list], slot: int, columns: list) -> None:
+    """Append one file's rows, given as columns in the table's order, to a batch's table."""
+    names = [c for c in table if c != spool.SLOT]
+    for name, values in zip(names, columns, strict=True):
+        table[name].extend(values)
+    table[spool.SLOT].extend([slot] * len(columns[0]))
+
+
 def _work_batch(job: tuple[int, list[tuple[str, str]]]) -> BatchResult:
     """Process one batch of files and spool its rows (see spool.py); the results keep only the
     reports rows and timings, which is all the main process needs to decide what to load."""
@@ -180,14 +189,17 @@ def _work_batch(job: tuple[int, list[tuple[str, str]]]) -> BatchResult:
     t0 = time.perf_counter()
     tables = {t: {c: [] for c in [*cols, spool.SLOT]} for t, cols in SPOOL_COLUMNS.items()}
     for slot, r in enumerate(results):
-        rows_of = {"mentions": r.mentions, "mention_matches": r.matches, "report_texts": []}
+        rid = r.report["report_id"]
+        if r.mentions:
+            # a mentions row is (mention_id, report_id, *Mention): add the ids, transpose the rest
+            ids = [mention_id_for(rid, m.char_start) for m in r.mentions]
+            _extend(
+                tables["mentions"], slot, [ids, [rid] * len(ids), *zip(*r.mentions, strict=True)]
+            )
+        if r.matches:
+            _extend(tables["mention_matches"], slot, list(zip(*r.matches, strict=True)))
         if r.text is not None:
-            rows_of["report_texts"] = [{"report_id": r.report["report_id"], "text": r.text}]
-        for table, rows in rows_of.items():
-            columns = tables[table]
-            for c in SPOOL_COLUMNS[table]:
-                columns[c].extend(row[c] for row in rows)
-            columns[spool.SLOT].extend([slot] * len(rows))
+            _extend(tables["report_texts"], slot, [[rid], [r.text]])
         r.mentions, r.matches, r.text = [], [], None
     paths = spool.write_batch(_WORKER["spool_dir"], batch_no, tables)
     if results:

@@ -139,8 +139,8 @@ def _check_ingest(name: str, data: bytes) -> None:
         return
     assert report["n_chars"] == len(result.text)
     for m in result.mentions:
-        assert result.text[m["char_start"] : m["char_end"]] == m["raw_text"]
-        assert math.isfinite(m["value"])
+        assert result.text[m.char_start : m.char_end] == m.raw_text
+        assert math.isfinite(m.value)
 
 
 @SETTINGS

@@ -176,4 +176,4 @@ def test_ingest_spans_slice_back_and_format_is_recorded(name: str, data: bytes) 
     assert report["n_chars"] == len(result.text)
     assert len(result.mentions) == sum(figures(report_text("001")).values())
     for m in result.mentions:
-        assert result.text[m["char_start"] : m["char_end"]] == m["raw_text"]
+        assert result.text[m.char_start : m.char_end] == m.raw_text
