@@ -318,18 +318,20 @@ def _ingest(
     files = [p for p in files if p not in refused]
     tasks = [(str(p), display_name(raw_dir / p.relative_to(raw_dir).as_posix())) for p in files]
     summary = IngestSummary(n_files=len(files))
+    del files  # per-file state is kept small: a national corpus has 100,000+ files
     loader = Loader(con, summary.seconds)
     first_by_sha: dict[str, str] = {}
-    no_body: list[str] = []
-    seen: set[str] = set()
-    used_ids: set[str] = set()
+    no_body: list[str] = []  # the first few, for the message
+    n_no_body = 0
+    unmatched_sources = set(sources)  # lines of sources.csv naming no file seen so far
+    unread_ids: set[str] = set()  # ids of files that could not be read
     for path, why in refused.items():
         source_file = display_name(raw_dir / path.relative_to(raw_dir).as_posix())
         row = empty_report(source_file, f"link-{hash_name(source_file):08x}")
         row.update(status="outside_raw", message=why)
         log(f"{source_file}: outside_raw: {why}")
         loader.add(FileResult(row))
-        seen.add(path.relative_to(raw_dir).as_posix())
+        unmatched_sources.discard(path.relative_to(raw_dir).as_posix())
         summary.n_files += 1
     workers = options.workers or os.cpu_count() or 1
     progress = Progress(len(tasks), "files", enabled=not options.quiet)
@@ -339,7 +341,7 @@ def _ingest(
             row = result.report
             source_file = row["source_file"]
             rel = Path(source_file).relative_to(raw_dir).as_posix()
-            seen.add(rel)
+            unmatched_sources.discard(rel)
             for stage, sec in result.seconds.items():
                 summary.seconds[stage] = summary.seconds.get(stage, 0.0) + sec
             sha = row["sha256"]
@@ -356,15 +358,18 @@ def _ingest(
                 result.reused = False
             elif result.has_text:
                 first_by_sha[sha] = source_file
-            if row["report_id"] in used_ids:  # the same unreadable bytes twice (two empty files)
-                row["report_id"] = f"{row['report_id']}-{hash_name(source_file):08x}"
-            used_ids.add(row["report_id"])
+            if not result.has_text:  # the same unreadable bytes twice (two empty files)
+                if row["report_id"] in unread_ids:
+                    row["report_id"] = f"{row['report_id']}-{hash_name(source_file):08x}"
+                unread_ids.add(row["report_id"])
             _apply_sources(row, sources.get(rel))
             if row["status"] != "ok":
                 progress.clear()
                 log(f"{source_file}: {row['status']}: {row['message']}")
             elif not row["body"]:
-                no_body.append(source_file)
+                n_no_body += 1
+                if len(no_body) < 20:
+                    no_body.append(source_file)
             summary.n_ok += row["status"] == "ok"
             summary.n_reused += result.reused
             summary.n_chars += row["n_chars"] or 0
@@ -375,14 +380,14 @@ def _ingest(
             loader.flush()
     loader.flush()
     progress.done()
-    for name in sorted(set(sources) - seen):
+    for name in sorted(unmatched_sources):
         log(f"warning: {raw_dir / SOURCES_FILE}: no file '{name}' in {raw_dir}")
     if no_body and not options.quiet:
-        shown = ", ".join(no_body[:20]) + (
-            f" and {len(no_body) - 20} more" if len(no_body) > 20 else ""
+        shown = ", ".join(no_body) + (
+            f" and {n_no_body - len(no_body)} more" if n_no_body > len(no_body) else ""
         )
         log(
-            f"{len(no_body)} report(s) name no issuing body we could read; add it in "
+            f"{n_no_body} report(s) name no issuing body we could read; add it in "
             f"{raw_dir / SOURCES_FILE} (file,body,report_year,source_url): {shown}"
         )
     return summary
