@@ -38,36 +38,37 @@ def _same_report(a: set[str], b: set[str]) -> bool:
     return bool(small) and len(small & large) >= CONTAINMENT * len(small)
 
 
-def _candidates(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """(report_id, body, report_year, text_key, n_figures, figure_key) of every ok report with a
-    text, in source_file order (the first file of a group is the one kept)."""
+# Every ok report with a text, numbered in source_file order (the first file of a group is the
+# one kept), with the keys that group possible duplicates. Built as a temp table: only the groups
+# of two or more reports come into Python, so memory does not grow with the corpus.
+CANDIDATES_SQL = r"""
+    with figures as (
+        select report_id, count(*) as n_figures,
+               md5(string_agg(concat(value, '|', coalesce(unit, ''), '|', approx), ','
+                              order by char_start)) as figure_key
+        from mentions group by report_id
+    )
+    select r.report_id, r.body, r.report_year, hash(t.text) as text_key,
+           coalesce(f.n_figures, 0) as n_figures, f.figure_key,
+           row_number() over (order by r.source_file) as ord
+    from reports r
+    join report_texts t using (report_id)
+    left join figures f using (report_id)
+    where r.status = 'ok'
+"""
+
+
+def _groups(con: duckdb.DuckDBPyConnection, key: str, where: str = "true") -> list[tuple]:
+    """(report ids, their figure counts) of the candidates sharing `key`, only groups of 2+, each
+    in source order, the groups in order of their first file."""
     return con.execute(
-        r"""
-        with figures as (
-            select report_id, count(*) as n_figures,
-                   md5(string_agg(concat(value, '|', coalesce(unit, ''), '|', approx), ','
-                                  order by char_start)) as figure_key
-            from mentions group by report_id
-        )
-        select r.report_id, r.body, r.report_year, hash(t.text) as text_key,
-               coalesce(f.n_figures, 0) as n_figures, f.figure_key
-        from reports r
-        join report_texts t using (report_id)
-        left join figures f using (report_id)
-        where r.status = 'ok'
-        order by r.source_file
+        f"""
+        select list(report_id order by ord), list(n_figures order by ord)
+        from _dup_candidates where {where}
+        group by {key} having count(*) > 1
+        order by min(ord)
         """
     ).fetchall()
-
-
-def _groups(rows: list[tuple], key) -> list[list[str]]:
-    """Report ids sharing a key (None keys never group), in input order; only groups of 2+."""
-    out: dict[object, list[str]] = {}
-    for row in rows:
-        k = key(row)
-        if k is not None:
-            out.setdefault(k, []).append(row[0])
-    return [ids for ids in out.values() if len(ids) > 1]
 
 
 def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, set[str]]:
@@ -90,22 +91,28 @@ def _figures(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Counte
 def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, list[str]]]:
     """({duplicate report_id: report_id it repeats}, {report_id: ids of other claims to its
     body and year})."""
-    rows = _candidates(con)
-    order = {row[0]: i for i, row in enumerate(rows)}
+    con.execute(f"create or replace temp table _dup_candidates as {CANDIDATES_SQL}")
+    try:
+        same_text = _groups(con, "text_key")
+        same_slot = _groups(
+            con, "body, report_year", "body is not null and report_year is not null"
+        )
+        # no figures: nothing doubled
+        same_figures = _groups(con, "figure_key", "n_figures >= 1")
+    finally:
+        con.execute("drop table _dup_candidates")
     dup_of: dict[str, str] = {}
-    for first, *rest in _groups(rows, lambda r: r[3]):
+    for (first, *rest), _ in same_text:
         dup_of.update(dict.fromkeys(rest, first))
-
-    def body_year(row: tuple) -> tuple | None:
-        return (row[1], row[2]) if row[1] is not None and row[2] is not None else None
-
-    groups = _groups(rows, body_year)
-    groups += _groups(rows, lambda r: r[5] if r[4] >= 1 else None)  # no figures: nothing doubled
-    groups = [[r for r in g if r not in dup_of] for g in groups]
-    groups = [sorted(g, key=order.__getitem__) for g in groups if 1 < len(g) <= MAX_GROUP]
+    n_figures = {
+        rid: n
+        for ids, counts in same_slot + same_figures
+        for rid, n in zip(ids, counts, strict=True)
+    }
+    groups = [[r for r in ids if r not in dup_of] for ids, _ in same_slot + same_figures]
+    groups = [g for g in groups if 1 < len(g) <= MAX_GROUP]
     # one group at a time, texts only where the figures agree: memory stays bounded by the
     # largest group, not the corpus
-    n_figures = {row[0]: row[4] for row in rows}
     for group in groups:
         counts = [n_figures[r] for r in group]
         if len(set(counts)) == len(counts):
@@ -131,8 +138,9 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
             dup_of[rid] = dup_of[dup_of[rid]]
 
     claims: dict[str, list[str]] = {}
-    for ids in _groups([r for r in rows if r[0] not in dup_of], body_year):
-        for rid in ids:
+    for ids, _ in same_slot:
+        ids = [r for r in ids if r not in dup_of]
+        for rid in ids if len(ids) > 1 else []:
             claims[rid] = [o for o in ids if o != rid]
     return dup_of, claims
 
@@ -140,8 +148,15 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
 def mark_duplicates(con: duckdb.DuckDBPyConnection, options: object = None) -> None:
     """Warehouse step: mark text duplicates (figures and text dropped) and flag shared claims."""
     dup_of, claims = find_duplicates(con)
-    names = dict(con.execute("select report_id, source_file from reports").fetchall())
-    formats = dict(con.execute("select report_id, format from reports").fetchall())
+    involved = sorted(
+        {*dup_of, *dup_of.values(), *claims, *(o for v in claims.values() for o in v)}
+    )
+    names, formats = {}, {}
+    for rid, source_file, fmt in con.execute(
+        "select report_id, source_file, format from reports where report_id in (select unnest(?))",
+        [involved],
+    ).fetchall():
+        names[rid], formats[rid] = source_file, fmt
     rows = []
     for rid, first in sorted(dup_of.items(), key=lambda kv: names[kv[0]]):
         message = (
