@@ -59,7 +59,7 @@ PARALLEL_MIN_FILES = 64  # below this, worker start-up costs more than it saves
 # DuckDB's buffer pool. Appending needs little (measured: no slower at 10,000 reports than with
 # twice as much); the corpus-wide joins and windows of the steps want more, and spill beyond it.
 INGEST_MEMORY_LIMIT = "384MB"
-STEPS_MEMORY_LIMIT = "640MB"
+STEPS_MEMORY_LIMIT = "768MB"
 
 
 @dataclass
