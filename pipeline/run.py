@@ -225,7 +225,9 @@ def process_files(
         _init_worker(keep_off_topic, cached, spool_dir)
         yield from map(_work_batch, jobs)
         return
-    in_flight = workers * 3  # bounded: results never pile up faster than they are loaded
+    # bounded, so results never pile up faster than they are loaded, but deep enough (about 3 s
+    # of work) that the workers keep going while the main process appends a batch to DuckDB
+    in_flight = workers * 16
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("fork"),
