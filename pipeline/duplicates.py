@@ -39,8 +39,11 @@ def _same_report(a: set[str], b: set[str]) -> bool:
 
 
 # Every ok report with a text, numbered in source_file order (the first file of a group is the
-# one kept), with the keys that group possible duplicates. Built as a temp table: only the groups
-# of two or more reports come into Python, so memory does not grow with the corpus.
+# one kept), with the keys that group possible duplicates. Built as temp tables: only the groups
+# of two or more reports come into Python, so memory does not grow with the corpus. The texts'
+# hashes come first, in a table of their own: a query that joins or sorts rows still carrying
+# the texts would hold them all in memory.
+TEXT_KEYS_SQL = "select report_id, hash(text) as text_key from report_texts"
 CANDIDATES_SQL = r"""
     with figures as (
         select report_id, count(*) as n_figures,
@@ -48,11 +51,11 @@ CANDIDATES_SQL = r"""
                               order by char_start)) as figure_key
         from mentions group by report_id
     )
-    select r.report_id, r.body, r.report_year, hash(t.text) as text_key,
+    select r.report_id, r.body, r.report_year, k.text_key,
            coalesce(f.n_figures, 0) as n_figures, f.figure_key,
            row_number() over (order by r.source_file) as ord
     from reports r
-    join report_texts t using (report_id)
+    join _dup_text_keys k using (report_id)
     left join figures f using (report_id)
     where r.status = 'ok'
 """
@@ -91,6 +94,7 @@ def _figures(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, Counte
 def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dict[str, list[str]]]:
     """({duplicate report_id: report_id it repeats}, {report_id: ids of other claims to its
     body and year})."""
+    con.execute(f"create or replace temp table _dup_text_keys as {TEXT_KEYS_SQL}")
     con.execute(f"create or replace temp table _dup_candidates as {CANDIDATES_SQL}")
     try:
         same_text = _groups(con, "text_key")
@@ -101,6 +105,7 @@ def find_duplicates(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, str], dic
         same_figures = _groups(con, "figure_key", "n_figures >= 1")
     finally:
         con.execute("drop table _dup_candidates")
+        con.execute("drop table _dup_text_keys")
     dup_of: dict[str, str] = {}
     for (first, *rest), _ in same_text:
         dup_of.update(dict.fromkeys(rest, first))
