@@ -384,6 +384,7 @@ def _ingest(
         loader.add_spool(batch.spool, dropped)
         if len(loader.reports) >= BATCH_FILES:
             loader.flush()
+    con.execute("reset threads")  # the workers are done: the last append gets every core
     loader.flush()
     progress.done()
     for name in sorted(unmatched_sources):
@@ -438,8 +439,7 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
                 cached = cache.attach_previous(con, options.db_path, fingerprint)
             # while the workers extract, loading takes one thread: the cores are theirs
             con.execute("set threads = 1")
-            summary = ingest(con, options, cached)
-            con.execute("reset threads")
+            summary = ingest(con, options, cached)  # resets threads when the workers are done
             con.execute(f"set memory_limit = '{STEPS_MEMORY_LIMIT}'")
             # the steps' tables are sorted where order matters (order by); letting DuckDB stream
             # the others keeps large corpora within the memory limit
