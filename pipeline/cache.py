@@ -2,22 +2,22 @@
 
 Extraction is a pure function of (file bytes, pipeline code and data files, --keep-off-topic), so
 the previous warehouse is a valid cache exactly when its recorded fingerprint of the code equals
-the current one; then a file whose sha256 it already holds has its mentions copied, not
-re-extracted. Any code or catalog change, or `--full`, rebuilds everything.
+the current one; then a file whose sha256 it already holds has its mentions, matches and text
+copied, not extracted again. Any code or catalog change, or `--full`, rebuilds everything.
 """
 
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
+from pipeline.ingest import report_id_for
 from pipeline.paths import PACKAGE_DIR
 
 _CODE_SUFFIXES = {".py", ".yml", ".yaml", ".txt", ".sql", ".csv", ".json"}
-_ALIAS = "previous_run"
 
 
 def fingerprint(keep_off_topic: bool) -> str:
@@ -30,55 +30,80 @@ def fingerprint(keep_off_topic: bool) -> str:
     return h.hexdigest()
 
 
-def attach_previous(con: duckdb.DuckDBPyConnection, db_path: Path, current: str) -> frozenset[str]:
-    """Attach the published warehouse read-only; return the content hashes it can supply."""
-    if not db_path.is_file():
+# the tables extraction fills: what an unchanged report keeps from the previous warehouse
+EXTRACT_TABLES = ("mentions", "mention_matches", "report_texts")
+_CACHED = "_cached_reports"  # reports the previous warehouse can supply
+_REUSED = "_reused_reports"  # the ones this run's files still hold
+
+
+def start_from_previous(db_path: Path, tmp: Path, current: str) -> frozenset[str]:
+    """Copy the published warehouse to `tmp` as the starting point of this build when this code
+    built it; return the content hashes whose extraction it can supply (empty: start from an
+    empty file). A report corrected by corrections.csv is extracted again: its stored figures are
+    not the extractor's, and the corrections may have changed since."""
+    if not db_path.is_file() or db_path.with_name(db_path.name + ".wal").exists():
         return frozenset()
     try:
-        con.execute(f"attach '{db_path}' as {_ALIAS} (read_only)")
+        con = duckdb.connect(str(db_path), read_only=True)
+        try:
+            row = con.execute(
+                "select value from pipeline_meta where key = 'fingerprint'"
+            ).fetchone()
+            if row is None or row[0] != current:
+                return frozenset()
+            shas = con.execute(
+                "select distinct r.sha256 from reports r join report_texts t using (report_id) "
+                "where r.report_id not in (select report_id from corrections_applied "
+                "where status = 'applied' and report_id is not null)"
+            ).fetchall()
+        finally:
+            con.close()
     except duckdb.Error:
         return frozenset()  # unreadable or from another version: rebuild everything
-    try:
-        row = con.execute(
-            f"select value from {_ALIAS}.pipeline_meta where key = 'fingerprint'"
-        ).fetchone()
-        if row is None or row[0] != current:
-            detach_previous(con)
-            return frozenset()
-        # a report corrected by corrections.csv is re-extracted: its stored figures are not
-        # the extractor's, and the corrections may have changed since
-        shas = con.execute(
-            f"select distinct r.sha256 from {_ALIAS}.reports r "
-            f"join {_ALIAS}.report_texts t using (report_id) "
-            f"where r.report_id not in (select report_id from {_ALIAS}.corrections_applied "
-            "where status = 'applied' and report_id is not null)"
-        ).fetchall()
-    except duckdb.Error:
-        detach_previous(con)
-        return frozenset()
+    if shas:
+        shutil.copyfile(db_path, tmp)
     return frozenset(s for (s,) in shas)
 
 
-def copy_mentions(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> None:
-    """Bulk-copy the previous run's mentions (and their indicator matches) of unchanged reports
-    into the new warehouse."""
-    ids = pd.DataFrame({"report_id": report_ids})
-    con.register("_reused", ids)
-    for table in ("mentions", "mention_matches"):
-        cols = ", ".join(r[0] for r in con.execute(f"describe {table}").fetchall())
+def keep_reusable(con: duckdb.DuckDBPyConnection, cached: frozenset[str]) -> None:
+    """In the copied warehouse: keep only the extraction rows of the reusable reports and drop
+    every other table (the run builds them again)."""
+    ids = sorted(report_id_for(sha) for sha in cached)
+    con.execute(f"create temp table {_CACHED} as select unnest(?) as report_id", [ids])
+    con.execute(f"create temp table {_REUSED} (report_id varchar)")
+    for table in EXTRACT_TABLES:
+        con.execute(f"delete from {table} where report_id not in (select report_id from {_CACHED})")
+    # the corrections step adds `reviewed` to mentions again (false on every reused figure: a
+    # corrected report is not reused)
+    con.execute("alter table mentions drop column if exists reviewed")
+    for name, kind in con.execute(
+        "select table_name, table_type from information_schema.tables "
+        "where table_schema = 'main' and table_catalog = current_database()"
+    ).fetchall():
+        if name not in EXTRACT_TABLES:
+            con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} {name}")
+
+
+def note_reused(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> None:
+    """Reports of this run whose rows the copied warehouse already holds."""
+    con.execute(f"insert into {_REUSED} select unnest(?)", [report_ids])
+
+
+def drop_unused(con: duckdb.DuckDBPyConnection) -> None:
+    """After ingest: remove the copied rows of reports no file holds any more (edited or
+    deleted files). Nothing to do for a build that did not start from a copy."""
+    n = con.execute(
+        "select count(*) from duckdb_tables() where table_name = ?", [_CACHED]
+    ).fetchone()[0]
+    if not n:
+        return
+    for table in EXTRACT_TABLES:
         con.execute(
-            f"insert into {table} ({cols}) select {cols} from {_ALIAS}.{table} "
-            "where report_id in (select report_id from _reused)"
+            f"delete from {table} where report_id in "
+            f"(select report_id from {_CACHED} except select report_id from {_REUSED})"
         )
-    con.unregister("_reused")
-
-
-def detach_previous(con: duckdb.DuckDBPyConnection) -> None:
-    attached = {
-        r[0] for r in con.execute("select database_name from duckdb_databases()").fetchall()
-    }
-    if _ALIAS in attached:
-        con.execute(f"detach {_ALIAS}")
+    con.execute(f"drop table {_CACHED}")
+    con.execute(f"drop table {_REUSED}")
 
 
 def listing(files: list[Path]) -> str:

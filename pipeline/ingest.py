@@ -56,7 +56,8 @@ class FileResult:
     report: dict
     mentions: list[Mention] = field(default_factory=list)  # rows of `mentions`: MENTION_COLUMNS
     text: str | None = None
-    reused: bool = False  # mentions are copied from the previous warehouse (same content hash)
+    # figures, matches and text are copied from the previous warehouse (same content hash)
+    reused: bool = False
     has_text: bool = False  # the file was read (its text may have been handed over already)
     matches: list[MatchRow] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # CPU time per stage, for `bench`
@@ -82,7 +83,8 @@ def process_bytes(
     """Read, decode and extract one report. Bad input gives a status, never an exception.
 
     When the content hash is in `cached_shas` the mentions are not extracted again: the caller
-    copies them from the previous warehouse (extraction is a pure function of the bytes).
+    copies them, their matches and the text from the previous warehouse (extraction is a pure
+    function of the bytes).
     """
     t0 = time.perf_counter()
     sha = hashlib.sha256(data).hexdigest()
@@ -133,7 +135,7 @@ def process_bytes(
     return FileResult(
         report,
         mentions,
-        text,
+        None if reused else text,  # a reused report's text is copied with its figures
         reused=reused,
         has_text=True,
         matches=matches,

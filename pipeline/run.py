@@ -282,7 +282,7 @@ class Loader:
             for path in paths.values():
                 path.unlink(missing_ok=True)
         if self.reused:
-            cache.copy_mentions(self.con, self.reused)
+            cache.note_reused(self.con, self.reused)
         self.reports, self.reused, self.spooled = [], [], []
         self.seconds["load"] = self.seconds.get("load", 0.0) + time.perf_counter() - t0
 
@@ -386,6 +386,7 @@ def _ingest(
             loader.flush()
     con.execute("reset threads")  # the workers are done: the last append gets every core
     loader.flush()
+    cache.drop_unused(con)  # rows copied from the previous run of files edited or deleted since
     progress.done()
     for name in sorted(unmatched_sources):
         log(f"warning: {raw_dir / SOURCES_FILE}: no file '{name}' in {raw_dir}")
@@ -426,6 +427,11 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
     warehouse.remove_stale_builds(options.db_path)  # left by a killed run; we hold the lock
     fingerprint = cache.fingerprint(options.keep_off_topic)
     try:
+        # incremental: start from a copy of the previous warehouse that keeps the rows of files
+        # whose bytes did not change (cache.py); else from an empty file
+        cached = frozenset()
+        if not options.full:
+            cached = cache.start_from_previous(options.db_path, tmp, fingerprint)
         # a bounded buffer pool: DuckDB spills to the file instead of growing with the corpus;
         # fewer, larger checkpoints while loading (each one recompresses what it writes)
         con = duckdb.connect(
@@ -433,10 +439,9 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             config={"memory_limit": INGEST_MEMORY_LIMIT, "checkpoint_threshold": "256MB"},
         )
         try:
+            if cached:
+                cache.keep_reusable(con, cached)
             warehouse.create_schema(con)
-            cached = frozenset()
-            if not options.full:
-                cached = cache.attach_previous(con, options.db_path, fingerprint)
             # while the workers extract, loading takes one thread: the cores are theirs
             con.execute("set threads = 1")
             summary = ingest(con, options, cached)  # resets threads when the workers are done
@@ -444,7 +449,6 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             # the steps' tables are sorted where order matters (order by); letting DuckDB stream
             # the others keeps large corpora within the memory limit
             con.execute("set preserve_insertion_order = false")
-            cache.detach_previous(con)
             cache.record(con, fingerprint, inputs_digest(options.raw_dir))
             for name, step in WAREHOUSE_STEPS:
                 t0 = time.perf_counter()

@@ -24,7 +24,7 @@ from pipeline.ingest import REPORT_COLUMNS
 # No PRIMARY KEY on these tables: DuckDB keeps such an index in memory and slows every append
 # as the corpus grows. Their keys are tested instead (sql/schema.yml: unique, not_null).
 DDL = """
-create table reports (
+create table if not exists reports (
     report_id     varchar not null,
     source_file   varchar not null,
     sha256        varchar not null,
@@ -43,7 +43,7 @@ create table reports (
     source_url    varchar,
     duplicate_of  varchar
 );
-create table mentions (
+create table if not exists mentions (
     mention_id     varchar not null,
     report_id      varchar not null,
     value          double not null,
@@ -56,7 +56,7 @@ create table mentions (
     section        varchar,
     sentence_start integer
 );
-create table mention_matches (
+create table if not exists mention_matches (
     mention_id   varchar not null,
     report_id    varchar not null,
     unit         varchar,
@@ -66,7 +66,7 @@ create table mention_matches (
     cue          varchar,
     scope        varchar
 );
-create table report_texts (
+create table if not exists report_texts (
     report_id varchar not null,
     text      varchar not null
 );
@@ -116,6 +116,8 @@ def remove_stale_builds(db_path: Path) -> None:
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The ingest tables; in a build that starts from a copy of the previous warehouse the
+    tables it keeps (cache.keep_reusable) stay as they are."""
     con.execute(DDL)
 
 

@@ -66,6 +66,39 @@ def test_incremental_equals_full_rebuild_after_edit_add_delete(tmp_path: Path) -
     )
 
 
+def test_incremental_equals_full_rebuild_when_the_kept_copy_of_a_duplicate_is_deleted(
+    tmp_path: Path,
+) -> None:
+    # 001 saved again in GBK (a text duplicate: figures loaded once) and 002 twice byte for byte
+    raw = copy_reports(tmp_path / "raw", ["001", "002", "011"])
+    (raw / "001_gbk.txt").write_bytes(
+        (raw / "001.txt").read_text(encoding="utf-8").encode("gb18030")
+    )
+    (raw / "002_copy.txt").write_bytes((raw / "002.txt").read_bytes())
+    inc, full = tmp_path / "inc" / "w.duckdb", tmp_path / "full" / "w.duckdb"
+    build(raw, inc, full=False)
+    con = duckdb.connect(str(inc), read_only=True)
+    statuses = dict(con.execute("select source_file, status from reports").fetchall())
+    con.close()
+    assert statuses[str(raw / "001_gbk.txt")] == "duplicate"
+    assert statuses[str(raw / "002_copy.txt")] == "duplicate"
+
+    # the kept files go: their copies now carry the figures
+    (raw / "001.txt").unlink()
+    (raw / "002.txt").unlink()
+    build(raw, inc, full=False)
+    build(raw, full, full=True)
+    assert snapshot(inc) == snapshot(full)
+    con = duckdb.connect(str(inc), read_only=True)
+    per_file = dict(
+        con.execute(
+            "select r.source_file, count(m.mention_id) from reports r "
+            "left join mentions m using (report_id) group by 1"
+        ).fetchall()
+    )
+    assert per_file[str(raw / "001_gbk.txt")] > 0 and per_file[str(raw / "002_copy.txt")] > 0
+
+
 def test_bench_runs_and_prints_its_figures(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "bench", "--reports", "20", "--workers", "2",
