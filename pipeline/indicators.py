@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from pipeline.catalog import GAP, Catalog, Indicator, load_catalog
 
@@ -29,16 +31,24 @@ _SEP = "\x00"  # joins texts searched together: no word of the catalog spans it
 MINOR = "、"  # list items inside a clause
 
 
-@dataclass(frozen=True)
-class Surroundings:
+class Surroundings(NamedTuple):
+    """The text around one figure (a named tuple: one is built for every figure matched)."""
+
     before: str  # own span text before the number
     after: str  # own span text after the figure
     inherited: tuple[str, ...]  # figure-free clauses before the number's clause, nearest first
     sentence_before: str  # the whole sentence up to the number
+    own: str  # before + " " + after: the own span without the number
+    own_and_inherited: str  # own and inherited joined by _SEP, searched for topics and plans
 
-    @property
-    def own(self) -> str:
-        return self.before + " " + self.after
+
+def _surroundings(
+    before: str, after: str, inherited: tuple[str, ...], sentence_before: str
+) -> Surroundings:
+    own = before + " " + after
+    return Surroundings(
+        before, after, inherited, sentence_before, own, _SEP.join((own, *inherited))
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -97,8 +107,9 @@ def surroundings(
     starts = _clause_starts(sentence) if clause_starts is None else clause_starts
     others = [(s, e) for s, e in figures if (s, e) != (start, end)]
     cs = _clause_start(starts, start)
-    m = _MAJOR_RE.search(sentence, end)
-    ce = m.start() if m else len(sentence)
+    # the first clause boundary at or after `end` (a boundary at i starts a clause at i + 1)
+    i = bisect.bisect_right(starts, end)
+    ce = starts[i] - 1 if i < len(starts) else len(sentence)
     # before: back to a figure in the own item, else over figure-free items to the clause start
     item_start = max(sentence.rfind(MINOR, cs, start) + 1, cs)
     prev_in_item = [e for s, e in others if item_start <= s and e <= start]
@@ -128,7 +139,7 @@ def surroundings(
             break
         inherited.append(sentence[lo:pos])
         pos = lo - 1
-    return Surroundings(sentence[b:start], sentence[end:a], tuple(inherited), sentence[:start])
+    return _surroundings(sentence[b:start], sentence[end:a], tuple(inherited), sentence[:start])
 
 
 class Matcher:
@@ -146,15 +157,19 @@ class Matcher:
             for ind in self.indicators
         }
         self.vetoes = {ind.id: _alternation(ind.veto) for ind in self.indicators}
-        # the indicators a figure of each unit may name, in catalog order
-        self.by_unit: dict[str | None, list[tuple[int, Indicator]]] = {
-            u: [(n, ind) for n, ind in enumerate(self.indicators) if u in ind.units]
-            for u in self.all_units
-        }
         # one search to skip an indicator none of whose cues is anywhere near the number
         self.cue_hint = {
             ind.id: _alternation([c.split(GAP)[0] for c in ind.phrasings])
             for ind in self.indicators
+        }
+        # the indicators a figure of each unit may name, in catalog order, with their hint search
+        self.by_unit: dict[str | None, list[tuple[int, Indicator, Callable]]] = {
+            u: [
+                (n, ind, self.cue_hint[ind.id].search)
+                for n, ind in enumerate(self.indicators)
+                if u in ind.units
+            ]
+            for u in self.all_units
         }
         v = catalog.vocab
         self.law = _alternation(v["law"])
@@ -187,7 +202,7 @@ class Matcher:
         if ind.topic_from == "sentence":
             text = sur.sentence_before + sur.after
         else:
-            text = _SEP.join((sur.own, *sur.inherited))  # no word spans the separator
+            text = sur.own_and_inherited  # no word spans the separator
         for topic in ind.needs:
             test = self.names_law if topic == "law" else self.education.search
             if not test(text):
@@ -256,8 +271,8 @@ class Matcher:
         best: tuple[Hit, str] | None = None
         best_key = (0, 0, 0)
         own = sur.own
-        for order, ind in self.by_unit.get(unit, ()):
-            if not self.cue_hint[ind.id].search(own):
+        for order, ind, hint in self.by_unit.get(unit, ()):
+            if not hint(own):
                 continue
             hit = self._nearest_cue(ind, sur)
             if hit is None:
@@ -271,12 +286,12 @@ class Matcher:
         return best
 
     def match(self, unit: str | None, sur: Surroundings) -> Match | None:
-        if self.plans.search(_SEP.join((sur.own, *sur.inherited))):
+        if self.plans.search(sur.own_and_inherited):
             return None  # a target for next year, not a figure of this one
         found = self._best(unit, sur)
         if found is None and self._is_thin(sur) and sur.inherited:
             # "坚持…开展习近平法治思想专题集中学习,全年累计开展20余次": the noun is one clause back
-            sur = Surroundings(sur.inherited[0], "", sur.inherited[1:], sur.sentence_before)
+            sur = _surroundings(sur.inherited[0], "", sur.inherited[1:], sur.sentence_before)
             found = self._best(unit, sur)
         if found is None:
             return None
