@@ -29,6 +29,7 @@ from pipeline.review_data import (
     correction_line,
     figure_label,
     load,
+    load_site,
     marked_sentence,
 )
 
@@ -63,7 +64,8 @@ def slugify(name: str) -> str:
 
 
 class Site:
-    """Which page every report lives on, so any page can link to any figure."""
+    """Which page every report lives on, so any page can link to any figure. Holds the reports,
+    indicator names and corrections of the whole warehouse; figures are read per batch."""
 
     def __init__(self, data: ReviewData) -> None:
         self.data = data
@@ -73,11 +75,6 @@ class Site:
         used: set[str] = set()
         reports = data.reports
         self.report = {r["report_id"]: r for r in reports}
-        self.mentions: dict[str, dict] = {}  # mention_id -> figure
-        self.by_report: dict[str, list[dict]] = {}
-        for m in data.mentions:
-            self.mentions[m["mention_id"]] = m
-            self.by_report.setdefault(m["report_id"], []).append(m)
         self.dropped: dict[str, list[dict]] = {}  # report -> its dropped figures (struck out)
         for c in data.corrections or []:
             if c["action"] == "drop" and c["status"] == "applied":
@@ -99,6 +96,10 @@ class Site:
                 self.body_pages.setdefault(body, []).append(name)
                 for r in chunk:
                     self.page_of[r["report_id"]] = name
+
+    @property
+    def has_checks(self) -> bool:
+        return self.data.findings is not None
 
     def href(self, report_id: str, frag: str, from_index: bool = False) -> str:
         prefix = f"{PAGES_DIR}/" if from_index else ""
@@ -189,27 +190,34 @@ OBS_HEAD = (
 )
 
 
-def body_page(site: Site, name: str, texts: dict[str, str]) -> str:
-    """One body's page (or one page of a body with many reports); `texts` holds their texts."""
-    data, reports = site.data, site.pages[name]
+def page_links(names: list[str], current: str) -> str:
+    """ "page 1 page 2 ..." for a list of pages split from one (empty for a single page)."""
+    if len(names) < 2:
+        return ""
+    links = " ".join(
+        f'<a href="{quote(p)}">page {i + 1}</a>' if p != current else f"<b>page {i + 1}</b>"
+        for i, p in enumerate(names)
+    )
+    return f'<p class="pages">{links}</p>'
+
+
+def body_page(site: Site, name: str, texts: dict[str, str], data: ReviewData) -> str:
+    """One body's page (or one page of a body with many reports); `texts` holds their texts,
+    `data` their figures, findings and corrections (review_data.load)."""
+    reports = site.pages[name]
     body = reports[0]["body"] if isinstance(reports[0]["body"], str) else NO_BODY
     ids = [r["report_id"] for r in reports]
-    by_report = {rid: site.by_report.get(rid, []) for rid in ids}
+    by_report = {rid: data.by_report.get(rid, []) for rid in ids}
     mentions = [m for rid in ids for m in by_report[rid]]
     dropped = site.dropped
     indicators = sorted({m["indicator_id"] for m in mentions if isinstance(m["indicator_id"], str)})
     n_flag = sum(m["mention_id"] in data.flags for m in mentions)
     years = sorted({_year(r["report_year"]) for r in reports})
-    others = site.body_pages[body]
     parts = [f"<h1>{_e(body)}</h1>"]
-    if len(others) > 1:
-        links = " ".join(
-            f'<a href="{quote(p)}">page {i + 1}</a>' if p != name else f"<b>page {i + 1}</b>"
-            for i, p in enumerate(others)
-        )
-        parts.append(f'<p class="pages">{links}</p>')
+    if links := page_links(site.body_pages[body], name):
+        parts.append(links)
     parts.append(review_assets.filters(years, indicators, data.indicators, n_flag,
-                                       data.findings is not None))  # fmt: skip
+                                       site.has_checks))  # fmt: skip
     seen_years: set[str] = set()
     for r in reports:
         rid, year = r["report_id"], _year(r["report_year"])
@@ -268,36 +276,41 @@ def export_review(db_path: Path, options: object = None) -> Path:
     """Export step: review.html and review/*.html next to the warehouse, from the published
     warehouse (read-only). The pages are built in a temporary folder that then replaces the old
     one, so a page of a body that is gone does not linger."""
-    from pipeline.review_index import flagged_page, index_page, indicator_pages
+    from pipeline.review_index import flagged_pages, index_page, indicator_pages
 
     out_dir = db_path.parent
     out, pages = out_dir / INDEX, out_dir / PAGES_DIR
     tmp = out_dir / f".{PAGES_DIR}.building"
+    # no DuckDB progress bar in the middle of the run's output (queries run long on big corpora)
     con = duckdb.connect(str(db_path), read_only=True)
     try:
+        con.execute("set enable_progress_bar = false")
         stamp = warehouse_stamp(con)
         if stamp and pages.is_dir() and stamp_of(out) == stamp:
             return out  # written from this very warehouse (a run where nothing changed)
         if tmp.exists():
             shutil.rmtree(tmp)
         tmp.mkdir(parents=True)
-        site = Site(load(con))
+        site = Site(load_site(con))
         batch: list[str] = []
         names = list(site.pages)
         for i, name in enumerate(names):
             batch.append(name)
             n_reports = sum(len(site.pages[p]) for p in batch)
             if n_reports >= TEXT_BATCH or i == len(names) - 1:
-                # one query per batch of reports: a query per page would rescan the texts
+                # one query per batch of reports: a query per page would rescan the tables; and
+                # only a batch's figures and texts are in memory at a time
                 ids = [r["report_id"] for p in batch for r in site.pages[p]]
-                texts = site.data.text_of(con, ids)
+                part = load(con, ids)
+                texts = part.text_of(con, ids)
                 for p in batch:
-                    (tmp / p).write_text(body_page(site, p, texts), encoding="utf-8")
+                    (tmp / p).write_text(body_page(site, p, texts, part), encoding="utf-8")
                 batch = []
-        for name, html in indicator_pages(site).items():
+        for name, html in indicator_pages(site, con):
             (tmp / name).write_text(html, encoding="utf-8")
-        (tmp / "flagged.html").write_text(flagged_page(site), encoding="utf-8")
-        index = index_page(site, db_path).replace("\n", f"\n{STAMP.format(stamp)}\n", 1)
+        for name, html in flagged_pages(site, con):
+            (tmp / name).write_text(html, encoding="utf-8")
+        index = index_page(site, con, db_path).replace("\n", f"\n{STAMP.format(stamp)}\n", 1)
     finally:
         con.close()
     if pages.exists():

@@ -26,6 +26,7 @@ class ReviewData:
     findings: list[dict] | None = None  # consistency_checks; None when the table is absent
     corrections: list[dict] | None = None  # corrections_applied; None when absent
     by_mention: dict[str, list[dict]] = field(default_factory=dict)  # corrections per mention
+    by_report: dict[str, list[dict]] = field(default_factory=dict)  # the mentions of each report
 
     def text_of(self, con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> dict[str, str]:
         rows = con.execute(
@@ -74,39 +75,23 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
     )
     for r in reports:
         r["rel"] = _relative(r["source_file"])
-    has_obs = "observations" in have
-    reviewed = "m.reviewed" if "reviewed" in _columns(con, "mentions") else "false"
-    obs_cols = (
-        "o.indicator_id, o.in_panel, o.scope, o.panel_rule, o.observation_id"
-        if has_obs
-        else "null as indicator_id, false as in_panel, null as scope, null as panel_rule, "
-        "null as observation_id"
-    )
-    join = "left join observations o on o.mention_id = m.mention_id" if has_obs else ""
     m_where = "" if report_ids is None else "where m.report_id in (select unnest($ids))"
-    mentions = records(
-        con,
-        f"""
-        select m.mention_id, m.report_id, m.value, m.unit, m.approx, m.raw_text, m.char_start,
-               m.char_end, m.context, m.sentence_start, {reviewed} as reviewed, {obs_cols}
-        from mentions m {join} {m_where}
-        order by m.report_id, m.char_start
-        """,
-        params,
-    )
-    indicators = {}
-    if "indicators" in have:
-        indicators = {
-            i: (zh, en)
-            for i, zh, en in con.execute(
-                "select indicator_id, name_zh, name_en from indicators order by indicator_id"
-            ).fetchall()
-        }
-    data = ReviewData(reports, mentions, indicators)
+    mentions = records(con, figure_query(con, m_where, "m.report_id, m.char_start"), params)
+    data = ReviewData(reports, mentions, indicator_names(con))
+    for m in mentions:
+        data.by_report.setdefault(m["report_id"], []).append(m)
     if "consistency_checks" in have:
+        # the findings about these reports, and those citing one of their figures (a jump
+        # between two years cites the earlier report's figure too)
+        cites = (
+            ""
+            if report_ids is None
+            else "where report_id in (select unnest($ids)) or list_has_any("
+            "list_transform(mention_ids, lambda id: split_part(id, ':', 1)), $ids)"
+        )
         data.findings = records(
             con,
-            f"select * from consistency_checks {where} "
+            f"select * from consistency_checks {cites} "
             "order by body nulls last, report_year, check_id, message",
             params,
         )
@@ -124,6 +109,67 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
             if isinstance(c["mention_id"], str):
                 data.by_mention.setdefault(c["mention_id"], []).append(c)
     return data
+
+
+def figure_query(con: duckdb.DuckDBPyConnection, where: str, order: str, extra: str = "") -> str:
+    """SQL of the figures (mentions, aliased m) with their report's body and year (r) and the
+    indicator each names (o: indicator_id, in_panel, scope, panel_rule), filtered and ordered;
+    `where` may start with more joins, whose columns `extra` selects."""
+    have = tables(con)
+    reviewed = "m.reviewed" if "reviewed" in _columns(con, "mentions") else "false"
+    obs_cols = (
+        "o.indicator_id, o.in_panel, o.scope, o.panel_rule, o.observation_id"
+        if "observations" in have
+        else "null as indicator_id, false as in_panel, null as scope, null as panel_rule, "
+        "null as observation_id"
+    )
+    join = (
+        "left join observations o on o.mention_id = m.mention_id" if "observations" in have else ""
+    )
+    return f"""
+        select m.mention_id, m.report_id, m.value, m.unit, m.approx, m.raw_text, m.char_start,
+               m.char_end, m.context, m.sentence_start, {reviewed} as reviewed, {obs_cols},
+               r.body, r.report_year{extra}
+        from mentions m join reports r on r.report_id = m.report_id {join} {where}
+        order by {order}
+    """
+
+
+def load_site(con: duckdb.DuckDBPyConnection) -> ReviewData:
+    """What every page needs, for the whole warehouse: the reports (which page each is on), the
+    indicator names and the corrections. Figures and findings are read a batch of reports at a
+    time (load), so memory stays bounded however large the corpus: `mentions` stays empty and
+    `findings` is [] when the warehouse has consistency checks (None when it has none)."""
+    have = tables(con)
+    data = ReviewData(_all_reports(con), [], indicator_names(con))
+    if "corrections_applied" in have:
+        data.corrections = records(
+            con, "select * from corrections_applied order by line, field = 'mention' desc, field"
+        )
+    data.findings = [] if "consistency_checks" in have else None
+    return data
+
+
+def indicator_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    if "indicators" not in tables(con):
+        return {}
+    return {
+        i: (zh, en)
+        for i, zh, en in con.execute(
+            "select indicator_id, name_zh, name_en from indicators order by indicator_id"
+        ).fetchall()
+    }
+
+
+def _all_reports(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    reports = records(
+        con,
+        "select report_id, source_file, title, body, report_year, status, message, n_chars "
+        "from reports order by body nulls last, report_year nulls last, source_file",
+    )
+    for r in reports:
+        r["rel"] = _relative(r["source_file"])
+    return reports
 
 
 def anchor(mention_id: str) -> str:

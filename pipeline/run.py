@@ -439,6 +439,7 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             config={"memory_limit": INGEST_MEMORY_LIMIT, "checkpoint_threshold": "256MB"},
         )
         try:
+            con.execute("set enable_progress_bar = false")  # the run prints its own
             if cached:
                 cache.keep_reusable(con, cached)
             warehouse.create_schema(con)

@@ -234,3 +234,36 @@ def test_pages_follow_a_new_correction_and_stay_when_nothing_changed(tmp_path: P
     before = index.stat().st_mtime_ns
     build(raw, db)  # nothing changed: the pages of this warehouse are kept as they are
     assert index.stat().st_mtime_ns == before
+
+
+def test_long_indicator_and_findings_lists_are_split_into_linked_pages(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a national corpus gives an indicator hundreds of thousands of figures: one page each
+    # would be too big to open, so they are split (here at 1 row to see it on three reports)
+    from pipeline import review_index
+
+    monkeypatch.setattr(review_index, "ROWS_PER_PAGE", 1)
+    shutil.copyfile(site / "w.duckdb", tmp_path / "w.duckdb")
+    export_review(tmp_path / "w.duckdb")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    per_indicator = dict(
+        con.execute("select indicator_id, count(*) from observations group by 1").fetchall()
+    )
+    n_findings = con.execute("select count(*) from consistency_checks").fetchone()[0]
+    con.close()
+    pages_dir = tmp_path / "review"
+    ind, n = max(per_indicator.items(), key=lambda kv: kv[1])
+    assert n > 1 and n_findings > 1  # both lists need several pages
+    for stem, expected in [(f"indicator-{ind}", n), ("flagged", n_findings)]:
+        names = [f"{stem}.html"] + [f"{stem}-p{k}.html" for k in range(2, expected + 1)]
+        assert all((pages_dir / name).is_file() for name in names), names
+        assert not (pages_dir / f"{stem}-p{len(names) + 1}.html").exists()
+        rows = 0
+        for name in names:
+            page = parse(pages_dir / name)
+            html = (pages_dir / name).read_text(encoding="utf-8")
+            rows += html.count('<tr class="obs') + html.count("<tr><td>")
+            if len(names) > 1:  # every page links to the others
+                assert all(other in page.links for other in names if other != name)
+        assert rows == expected, stem
