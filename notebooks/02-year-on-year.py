@@ -36,7 +36,9 @@ OUT = Path(scratch.name)
 trends = chartdata.trend_frame(con)
 yoy = chartdata.yoy_frame(con)
 multi_year = chartdata.bodies_with_years(con, 2)
-MAX_BODIES = 20  # charts for at most this many bodies here; every body has its PNGs in figures/
+# charts for at most this many bodies here; figures/ holds those of up to 100 bodies, and
+# `python -m pipeline chart --body NAME` draws any body's
+MAX_BODIES = 20
 
 # %% [markdown]
 # ## 有两个以上年度的机构

@@ -225,6 +225,21 @@ def chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [items[:0]]
 
 
+# A chart longer than this many pages is cut: at a national scale (thousands of bodies) nobody
+# pages through hundreds of PNGs, and drawing them would take longer than building the warehouse.
+MAX_PAGES = 10
+
+
+def cap_pages(pages: list, note: str, rest: str) -> tuple[list, str]:
+    """At most MAX_PAGES pages; when cut, the note says how many are left out and where the
+    rest is (`rest`, e.g. a table or file name)."""
+    if len(pages) <= MAX_PAGES:
+        return pages, note
+    return pages[
+        :MAX_PAGES
+    ], note + f"只画出前 {MAX_PAGES} 页（共 {len(pages)} 页），其余见{rest}。"
+
+
 def page_path(out_path: Path, page: int, n_pages: int) -> Path:
     """Page 1 is out_path itself; later pages are <stem>_p2.png, ... zero-padded to the number
     of pages (_p02 ... _p14) so that a file listing shows them in order."""

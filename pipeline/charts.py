@@ -41,6 +41,7 @@ def trend_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
         "实心点为原文确数，空心点为约数（原文带“余、多、近、约、超、以上”等），标注按原文写法；"
         f"按有数值的年份数、再按指标目录排序，每页最多 {TREND_PANELS_PER_PAGE} 项。"
     )
+    pages, note = kit.cap_pages(pages, note, " indicator_panel.csv")
     paths = []
     for page, ids in enumerate(pages, start=1):
         ncols = min(TREND_COLUMNS, len(ids))
@@ -107,6 +108,7 @@ def yoy_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
         "蓝色为增加，橙色为减少；按指标目录、再按年份排序。"
         f"超过 ±{YOY_CAP_PCT:.0f}% 的条形在边界处截断（斜线），实际变化见右列；上年为 0 时百分比无定义，只列数值。"
     )
+    pages, note = kit.cap_pages(pages, note, "仓库 yoy_change 表")
     paths = []
     for page, idx in enumerate(pages, start=1):
         part = rows.iloc[list(idx)]
@@ -183,6 +185,7 @@ def coverage_chart(frame: pd.DataFrame, out_path: Path) -> list[Path]:
         "每个比率一栏；机构按最近年度数值从高到低排列，同一机构各年度相邻，颜色表示年度；"
         f"每页最多 {BAR_ROWS_PER_PAGE} 行。右列为数值与分子/分母原始数字。"
     )
+    pages, note = kit.cap_pages(pages, note, "仓库 coverage_rates 表")
     paths = []
     for page, groups in enumerate(pages, start=1):
         sizes = [len(g) for g in groups]
@@ -290,6 +293,7 @@ def checks_chart(findings: pd.DataFrame, reports: pd.DataFrame, out_path: Path) 
         "格内数字为发现条数，颜色为最严重级别：红＝错误，橙＝警告，灰＝提示；“–”＝已检查、未发现。"
         "按严重程度、条数排序。每条发现的说明与原句见 notebooks/03。"
     )
+    pages, note = kit.cap_pages(pages, note, " consistency_checks.csv")
     paths = []
     for page, ids in enumerate(pages, start=1):
         part = per_report.loc[list(ids)]
@@ -363,6 +367,7 @@ def overview_chart(reports: pd.DataFrame, out_path: Path) -> list[Path]:
         f"机构按名称排序，每页最多 {BAR_ROWS_PER_PAGE} 个。"
         + (f"另有 {skipped} 个文件未读入（原因见 reports 表 status 列）。" if skipped else "")
     )
+    pages, note = kit.cap_pages(pages, note, " review.html 的机构列表")
     top = max(int(grid["n_indicators"].max()), 1)
     paths = []
     for page, names in enumerate(pages, start=1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from pipeline import paths
@@ -62,6 +63,23 @@ def _notebooks(args: argparse.Namespace) -> int:
     from pipeline.notebooks import notebooks_command
 
     return notebooks_command(Path(args.db), figures_dir=_figures_dir(args))
+
+
+def _chart(args: argparse.Namespace) -> int:
+    from pipeline.figures import body_charts
+
+    db = Path(args.db)
+    if not db.is_file():
+        print(f"error: no warehouse at {db}; run `python -m pipeline run` first", file=sys.stderr)
+        return 2
+    out = _figures_dir(args) or db.parent / "figures"
+    paths = body_charts(db, out, args.body)
+    if not paths:
+        print(f"error: no trend or year-on-year data for body '{args.body}'", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _review(args: argparse.Namespace) -> int:
@@ -146,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
         help='PNG chart folder (default: figures/ beside --db; "" for no charts)',
     )
     nbs.set_defaults(func=_notebooks)
+
+    chart = sub.add_parser("chart", help="draw one body's trend and year-on-year charts")
+    chart.add_argument("--body", required=True, help="the body, as in the warehouse")
+    chart.add_argument("--db", default=DEFAULT_DB, help="warehouse to read")
+    chart.add_argument("--figures", default=None, help="folder (default: figures/ beside --db)")
+    chart.set_defaults(func=_chart)
 
     rev = sub.add_parser(
         "review", help="print one report's figures with their sentences (value, unit, indicator)"

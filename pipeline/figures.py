@@ -4,6 +4,8 @@ Files (page 2 and later of a long chart are <stem>_p2.png, ...):
   overview.png           reports per body and year, figures found
   trend_<body>.png       each body with figures in two or more years: its indicators over the years
   yoy_<body>.png         each body with year-on-year changes: diverging bars in percent
+                         (per-body charts: at most MAX_BODY_CHARTS bodies; `chart --body` draws
+                         any other)
   coverage_rates.png     rates (per school, per student, ...) across bodies and years
   checks.png             consistency findings per report
 <body> is the body's name made filesystem-safe (see chartkit.slug).
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -25,6 +28,10 @@ from pipeline import chartdata
 # charts this step owns in the figures folder: removed before a run so none is left stale
 OWNED_PATTERNS = ("overview*.png", "trend_*.png", "yoy_*.png", "coverage_rates*.png", "checks*.png")
 PARALLEL_MIN_BODIES = 8  # below this, starting processes costs more than it saves
+# Per-body charts are drawn for at most this many bodies, those with the most year-on-year
+# changes (half a second each: a national corpus has tens of thousands of bodies); any other body
+# is one command away: python -m pipeline chart --body NAME
+MAX_BODY_CHARTS = 100
 
 
 def export_figures(db_path: Path, options) -> None:
@@ -32,12 +39,21 @@ def export_figures(db_path: Path, options) -> None:
     if options.figures_dir is None:
         return
     workers = getattr(options, "workers", None) or os.cpu_count() or 1
-    paths = write_figures(db_path, Path(options.figures_dir), workers)
-    if not options.quiet:
-        print(f"{len(paths)} chart(s) -> {options.figures_dir}", file=sys.stderr)
+    log = None if options.quiet else _stderr
+    paths = write_figures(db_path, Path(options.figures_dir), workers, log)
+    if log:
+        log(f"{len(paths)} chart(s) -> {options.figures_dir}")
 
 
-def write_figures(db_path: Path, out_dir: Path, workers: int = 1) -> list[Path]:
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def write_figures(
+    db_path: Path, out_dir: Path, workers: int = 1, log: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Every chart; returns the files written. `log` is told when bodies beyond MAX_BODY_CHARTS
+    get no per-body charts."""
     from pipeline import chartkit as kit
     from pipeline import charts  # matplotlib is imported only when charts are drawn
 
@@ -49,10 +65,17 @@ def write_figures(db_path: Path, out_dir: Path, workers: int = 1) -> list[Path]:
     try:
         reports = chartdata.reports_frame(con)
         multi_year = set(chartdata.bodies_with_years(con, 2))
-        with_yoy = set(chartdata.yoy_frame(con)["body"].dropna())
-        bodies = sorted(multi_year | with_yoy)
-        names = kit.unique_slugs(bodies)
-        tasks = [(body, names[body], body in multi_year) for body in bodies]
+        n_changes = chartdata.yoy_frame(con)["body"].dropna().value_counts().to_dict()
+        candidates = sorted(multi_year | set(n_changes))
+        names = kit.unique_slugs(candidates)  # the same file name whichever bodies are drawn
+        bodies = sorted(candidates, key=lambda b: (-n_changes.get(b, 0), b))[:MAX_BODY_CHARTS]
+        tasks = [(body, names[body], body in multi_year) for body in sorted(bodies)]
+        if log and len(candidates) > MAX_BODY_CHARTS:
+            log(
+                f"{len(candidates)} bodies have figures in two or more years; their trend and "
+                f"year-on-year charts are drawn for the {MAX_BODY_CHARTS} with the most changes. "
+                "Draw any other: python -m pipeline chart --body NAME"
+            )
 
         paths = charts.overview_chart(reports, out_dir / "overview.png")
         paths += draw_bodies_parallel(db_path, out_dir, tasks, workers)
@@ -63,6 +86,20 @@ def write_figures(db_path: Path, out_dir: Path, workers: int = 1) -> list[Path]:
     finally:
         con.close()
     return paths
+
+
+def body_charts(db_path: Path, out_dir: Path, body: str) -> list[Path]:
+    """The trend and year-on-year charts of one body (`python -m pipeline chart --body`)."""
+    from pipeline import chartkit as kit
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    con = chartdata.connect(db_path)
+    try:
+        multi_year = body in chartdata.bodies_with_years(con, 2)
+    finally:
+        con.close()
+    name = kit.unique_slugs([body])[body]
+    return [path for _, path in draw_bodies(db_path, out_dir, [(body, name, multi_year)])]
 
 
 def draw_bodies_parallel(

@@ -63,7 +63,9 @@ def notebooks_command(db_path: Path, figures_dir: Path | None = None) -> int:
     try:
         with warehouse.run_lock(db_path):  # a run in progress would replace the file under us
             if figures_dir is not None:
-                drawn = write_figures(db_path, figures_dir, os.cpu_count() or 1)
+                drawn = write_figures(
+                    db_path, figures_dir, os.cpu_count() or 1, lambda m: print(m, file=sys.stderr)
+                )
                 print(f"{len(drawn)} chart(s) -> {figures_dir}", file=sys.stderr)
             outcomes = run_all(db_path, db_path.parent / "notebooks")
     except warehouse.WarehouseBusy as exc:

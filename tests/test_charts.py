@@ -201,3 +201,32 @@ def test_chart_functions_accept_empty_frames(tmp_path: Path) -> None:
     ]
     assert all(png_size(p)[0] > 0 for p in written)
     assert np.all([p.exists() for p in written])
+
+
+def test_a_national_corpus_gets_per_body_charts_for_the_busiest_bodies_and_any_on_demand(
+    series_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # thousands of bodies would take hours to draw: at most MAX_BODY_CHARTS, the others on demand
+    from pipeline import figures
+    from pipeline.cli import main
+
+    monkeypatch.setattr(figures, "MAX_BODY_CHARTS", 1)
+    said: list[str] = []
+    write_figures(series_run / "warehouse.duckdb", tmp_path, log=said.append)
+    drawn = [*tmp_path.glob("trend_*.png"), *tmp_path.glob("yoy_*.png")]
+    bodies = {p.stem.split("_")[1] for p in drawn}  # trend_<body>[_p2]
+    assert len(bodies) == 1, drawn
+    assert said and "chart --body NAME" in said[0]
+    other = "白云区人民政府" if bodies != {"白云区人民政府"} else "宁县教育局"
+    assert not list(tmp_path.glob(f"trend_{other}*.png"))
+    db = str(series_run / "warehouse.duckdb")
+    assert main(["chart", "--body", other, "--db", db, "--figures", str(tmp_path)]) == 0
+    assert list(tmp_path.glob(f"trend_{other}*.png"))
+    assert main(["chart", "--body", "没有这个机构", "--db", db, "--figures", str(tmp_path)]) == 2
+
+
+def test_a_chart_longer_than_max_pages_is_cut_and_says_so() -> None:
+    pages, note = chartkit.cap_pages(list(range(chartkit.MAX_PAGES + 5)), "说明。", "某表")
+    assert len(pages) == chartkit.MAX_PAGES
+    assert f"共 {chartkit.MAX_PAGES + 5} 页" in note and "某表" in note
+    assert chartkit.cap_pages([1, 2], "说明。", "某表") == ([1, 2], "说明。")
