@@ -236,6 +236,21 @@ def _pages(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> Iterator[l
         yield [dict(zip(names, row, strict=True)) for row in rows]
 
 
+def _list_page(head: str, names: list[str], name: str, columns: list[str], rows: list[str]) -> str:
+    """One page of a list split over the pages `names`: heading, links to the other pages, the
+    table of this page's rows."""
+    parts = [head]
+    if links := page_links(names, name):
+        parts.append(links)
+    thead = "".join(f"<th>{c}</th>" for c in columns)
+    parts.append(
+        f"<table><thead><tr>{thead}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody></table>"
+    )
+    return "\n".join(parts)
+
+
 def _page_names(stem: str, n_rows: int) -> list[str]:
     n_pages = max(1, -(-n_rows // ROWS_PER_PAGE))
     return [f"{stem}.html" if k == 0 else f"{stem}-p{k + 1}.html" for k in range(n_pages)]
@@ -271,15 +286,19 @@ def indicator_pages(site: Site, con: duckdb.DuckDBPyConnection) -> Iterator[tupl
                     f"<td>{'<br>'.join(_e(c) for c in checks)}</td>"
                     f'<td class="ctx"><a href="{href}">{_snippet(m)}</a></td></tr>'
                 )
-            parts = [f'<h1>{_e(ind)} · {_e(zh)}</h1>\n<p class="meta">{_e(en)} · {n} figures</p>']
-            if links := page_links(names, name):
-                parts.append(links)
-            parts.append(
-                "<table><thead><tr><th>body</th><th>year</th><th>value</th><th>scope</th>"
-                "<th>in panel</th><th>reviewed</th><th>checks</th><th>sentence</th></tr></thead>\n"
-                "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
-            )
-            yield name, page(f"{ind} · review", "\n".join(parts), up="../")
+            head = f'<h1>{_e(ind)} · {_e(zh)}</h1>\n<p class="meta">{_e(en)} · {n} figures</p>'
+            columns = [
+                "body",
+                "year",
+                "value",
+                "scope",
+                "in panel",
+                "reviewed",
+                "checks",
+                "sentence",
+            ]
+            body = _list_page(head, names, name, columns, rows)
+            yield name, page(f"{ind} · review", body, up="../")
 
 
 def flagged_pages(site: Site, con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
@@ -316,15 +335,10 @@ def flagged_pages(site: Site, con: duckdb.DuckDBPyConnection) -> Iterator[tuple[
                 f"<td>{_e(f['check_id'])}</td><td>{_e(f['message'])}</td>"
                 f'<td class="figs">{" ".join(links)}</td></tr>'
             )
-        parts = [
+        head = (
             f'<h1>Consistency findings</h1>\n<p class="meta">{n} findings; each figure '
             "links to its sentence.</p>"
-        ]
-        if links_ := page_links(names, name):
-            parts.append(links_)
-        parts.append(
-            "<table><thead><tr><th>body</th><th>year</th>"
-            "<th>severity</th><th>check</th><th>message</th><th>figures</th></tr></thead>\n"
-            "<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
         )
-        yield name, page("Consistency findings · review", "\n".join(parts), up="../")
+        columns = ["body", "year", "severity", "check", "message", "figures"]
+        body = _list_page(head, names, name, columns, rows)
+        yield name, page("Consistency findings · review", body, up="../")
