@@ -289,7 +289,9 @@ def checks_chart(findings: pd.DataFrame, reports: pd.DataFrame, out_path: Path) 
     names = dict(zip(labels["check_id"], labels["name_zh"], strict=True))
     pages = kit.chunks(list(per_report.index), BAR_ROWS_PER_PAGE)
     note = (
-        f"共检查 {len(checked)} 份报告，{len(per_report)} 份有发现（全部列出），其余 {len(checked) - len(per_report)} 份未发现问题。"
+        f"共检查 {len(checked)} 份报告，{len(per_report)} 份有发现"
+        + ("（全部列出）" if len(pages) <= kit.MAX_PAGES else "")
+        + f"，其余 {len(checked) - len(per_report)} 份未发现问题。"
         "格内数字为发现条数，颜色为最严重级别：红＝错误，橙＝警告，灰＝提示；“–”＝已检查、未发现。"
         "按严重程度、条数排序。每条发现的说明与原句见 notebooks/03。"
     )
