@@ -235,9 +235,8 @@ def cap_pages(pages: list, note: str, rest: str) -> tuple[list, str]:
     rest is (`rest`, e.g. a table or file name)."""
     if len(pages) <= MAX_PAGES:
         return pages, note
-    return pages[
-        :MAX_PAGES
-    ], note + f"只画出前 {MAX_PAGES} 页（共 {len(pages)} 页），其余见{rest}。"
+    cut = f"只画出前 {MAX_PAGES} 页（共 {len(pages)} 页），其余见{rest}。"
+    return pages[:MAX_PAGES], note + cut
 
 
 def page_path(out_path: Path, page: int, n_pages: int) -> Path:

@@ -39,13 +39,14 @@ def export_figures(db_path: Path, options) -> None:
     if options.figures_dir is None:
         return
     workers = getattr(options, "workers", None) or os.cpu_count() or 1
-    log = None if options.quiet else _stderr
+    log = None if options.quiet else log_stderr
     paths = write_figures(db_path, Path(options.figures_dir), workers, log)
     if log:
         log(f"{len(paths)} chart(s) -> {options.figures_dir}")
 
 
-def _stderr(message: str) -> None:
+def log_stderr(message: str) -> None:
+    """What the figures step tells the user."""
     print(message, file=sys.stderr)
 
 

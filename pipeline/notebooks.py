@@ -53,7 +53,7 @@ def notebooks_command(db_path: Path, figures_dir: Path | None = None) -> int:
     """`python -m pipeline notebooks`: charts and notebooks again, without rebuilding the
     warehouse (e.g. after editing a notebook). Exit code 4 if a notebook failed."""
     from pipeline import warehouse
-    from pipeline.figures import write_figures
+    from pipeline.figures import log_stderr, write_figures
 
     if not db_path.is_file():
         print(
@@ -63,9 +63,7 @@ def notebooks_command(db_path: Path, figures_dir: Path | None = None) -> int:
     try:
         with warehouse.run_lock(db_path):  # a run in progress would replace the file under us
             if figures_dir is not None:
-                drawn = write_figures(
-                    db_path, figures_dir, os.cpu_count() or 1, lambda m: print(m, file=sys.stderr)
-                )
+                drawn = write_figures(db_path, figures_dir, os.cpu_count() or 1, log_stderr)
                 print(f"{len(drawn)} chart(s) -> {figures_dir}", file=sys.stderr)
             outcomes = run_all(db_path, db_path.parent / "notebooks")
     except warehouse.WarehouseBusy as exc:

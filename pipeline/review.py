@@ -276,7 +276,7 @@ def export_review(db_path: Path, options: object = None) -> Path:
     """Export step: review.html and review/*.html next to the warehouse, from the published
     warehouse (read-only). The pages are built in a temporary folder that then replaces the old
     one, so a page of a body that is gone does not linger."""
-    from pipeline.review_index import flagged_pages, index_page, indicator_pages
+    from pipeline.review_index import flagged_pages, index_page, indicator_pages, prepare_flags
 
     out_dir = db_path.parent
     out, pages = out_dir / INDEX, out_dir / PAGES_DIR
@@ -306,6 +306,7 @@ def export_review(db_path: Path, options: object = None) -> Path:
                 for p in batch:
                     (tmp / p).write_text(body_page(site, p, texts, part), encoding="utf-8")
                 batch = []
+        prepare_flags(con)
         for name, html in indicator_pages(site, con):
             (tmp / name).write_text(html, encoding="utf-8")
         for name, html in flagged_pages(site, con):

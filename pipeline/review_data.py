@@ -67,14 +67,7 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
     have = tables(con)
     where = "" if report_ids is None else "where report_id in (select unnest($ids))"
     params = {} if report_ids is None else {"ids": report_ids}
-    reports = records(
-        con,
-        "select report_id, source_file, title, body, report_year, status, message, n_chars "
-        f"from reports {where} order by body nulls last, report_year nulls last, source_file",
-        params,
-    )
-    for r in reports:
-        r["rel"] = _relative(r["source_file"])
+    reports = _reports(con, where, params)
     m_where = "" if report_ids is None else "where m.report_id in (select unnest($ids))"
     mentions = records(con, figure_query(con, m_where, "m.report_id, m.char_start"), params)
     data = ReviewData(reports, mentions, indicator_names(con))
@@ -111,12 +104,17 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
     return data
 
 
+def reviewed_column(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for a mention's `reviewed` flag (a warehouse built before corrections has none)."""
+    return "m.reviewed" if "reviewed" in _columns(con, "mentions") else "false"
+
+
 def figure_query(con: duckdb.DuckDBPyConnection, where: str, order: str, extra: str = "") -> str:
     """SQL of the figures (mentions, aliased m) with their report's body and year (r) and the
     indicator each names (o: indicator_id, in_panel, scope, panel_rule), filtered and ordered;
     `where` may start with more joins, whose columns `extra` selects."""
     have = tables(con)
-    reviewed = "m.reviewed" if "reviewed" in _columns(con, "mentions") else "false"
+    reviewed = reviewed_column(con)
     obs_cols = (
         "o.indicator_id, o.in_panel, o.scope, o.panel_rule, o.observation_id"
         if "observations" in have
@@ -141,7 +139,7 @@ def load_site(con: duckdb.DuckDBPyConnection) -> ReviewData:
     time (load), so memory stays bounded however large the corpus: `mentions` stays empty and
     `findings` is [] when the warehouse has consistency checks (None when it has none)."""
     have = tables(con)
-    data = ReviewData(_all_reports(con), [], indicator_names(con))
+    data = ReviewData(_reports(con), [], indicator_names(con))
     if "corrections_applied" in have:
         data.corrections = records(
             con, "select * from corrections_applied order by line, field = 'mention' desc, field"
@@ -161,11 +159,15 @@ def indicator_names(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]
     }
 
 
-def _all_reports(con: duckdb.DuckDBPyConnection) -> list[dict]:
+def _reports(
+    con: duckdb.DuckDBPyConnection, where: str = "", params: dict | None = None
+) -> list[dict]:
+    """The reports rows, in page order, each with `rel` (its path inside the raw folder)."""
     reports = records(
         con,
         "select report_id, source_file, title, body, report_year, status, message, n_chars "
-        "from reports order by body nulls last, report_year nulls last, source_file",
+        f"from reports {where} order by body nulls last, report_year nulls last, source_file",
+        params,
     )
     for r in reports:
         r["rel"] = _relative(r["source_file"])

@@ -27,6 +27,7 @@ from pipeline.review_data import (
     correction_line,
     figure_label,
     figure_query,
+    reviewed_column,
     tables,
 )
 
@@ -45,8 +46,9 @@ def _body_of(r: dict) -> str:
     return r["body"] if isinstance(r["body"], str) else NO_BODY
 
 
-def _prepare_flags(con: duckdb.DuckDBPyConnection) -> None:
-    """The checks citing each figure, in the order of the findings page (once per export)."""
+def prepare_flags(con: duckdb.DuckDBPyConnection) -> None:
+    """The checks citing each figure, in the order of the findings page: a temp table that
+    index_page and indicator_pages read (built once per export)."""
     if "consistency_checks" in tables(con):
         source = (
             "select unnest(mention_ids) as mention_id, check_id, body, report_year, message "
@@ -67,9 +69,7 @@ def _prepare_flags(con: duckdb.DuckDBPyConnection) -> None:
 def _report_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, int, int]]:
     """report_id -> (figures, with an indicator, flagged, reviewed)."""
     have = tables(con)
-    reviewed = "m.reviewed" if "reviewed" in {
-        r[0] for r in con.execute("describe mentions").fetchall()
-    } else "false"  # fmt: skip
+    reviewed = reviewed_column(con)
     obs = "observations" in have
     rows = con.execute(
         f"""
@@ -106,7 +106,6 @@ def _indicator_counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, in
 def index_page(site: Site, con: duckdb.DuckDBPyConnection, db_path: Path) -> str:
     data = site.data
     reports = list(site.report.values())
-    _prepare_flags(con)
     per_report = _report_counts(con)
     n_figures, n_ind, n_flag = (sum(c[i] for c in per_report.values()) for i in range(3))
     lines = {(c["line"], c["status"]) for c in data.corrections or []}  # a line may have 2 rows
@@ -259,7 +258,6 @@ def _page_names(stem: str, n_rows: int) -> list[str]:
 def indicator_pages(site: Site, con: duckdb.DuckDBPyConnection) -> Iterator[tuple[str, str]]:
     """review/indicator-<id>.html (-p2, -p3...): every figure of one indicator, body by body."""
     data = site.data
-    _prepare_flags(con)
     for ind, (n, *_) in sorted(_indicator_counts(con).items()):
         zh, en = data.indicators.get(ind, ("", ""))
         names = _page_names(f"indicator-{ind}", n)
