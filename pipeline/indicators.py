@@ -105,9 +105,11 @@ def surroundings(
     """The text around the figure sentence[start:end]; `figures` are all figures of the sentence
     (`clause_starts`, from `_clause_starts`, may be passed to share it between figures)."""
     starts = _clause_starts(sentence) if clause_starts is None else clause_starts
-    others = [(s, e) for s, e in figures if (s, e) != (start, end)]
-    cs = _clause_start(starts, start)
-    # the first clause boundary at or after `end` (a boundary at i starts a clause at i + 1)
+    others = [f for f in figures if f[0] != start or f[1] != end]
+    # the clause: from the last boundary before the number (starts[k - 1]; 0 if none) to the
+    # first boundary at or after its end (a boundary at i starts a clause at i + 1)
+    k = bisect.bisect_right(starts, start)
+    cs = starts[k - 1] if k else 0
     i = bisect.bisect_right(starts, end)
     ce = starts[i] - 1 if i < len(starts) else len(sentence)
     # before: back to a figure in the own item, else over figure-free items to the clause start
@@ -119,7 +121,7 @@ def surroundings(
         b = item_start
         while b > cs:
             prev = max(sentence.rfind(MINOR, cs, b - 1) + 1, cs)
-            if _has_figure(prev, b - 1, others):
+            if others and _has_figure(prev, b - 1, others):
                 break
             b = prev
     # after: to the end of the own item, then over figure-free items to the clause end
@@ -128,17 +130,19 @@ def surroundings(
     while a < ce:
         nxt = sentence.find(MINOR, a + 1, ce)
         nxt = ce if nxt < 0 else nxt
-        if _has_figure(a + 1, nxt, others):
+        if others and _has_figure(a + 1, nxt, others):
             break
         a = nxt
+    # the figure-free clauses before the number's clause, nearest first: clause k - 2 runs from
+    # starts[k - 2] (0 if k < 2) to the boundary just before starts[k - 1]
     inherited: list[str] = []
-    pos = cs - 1
-    while pos > 0:
-        lo = _clause_start(starts, pos)
-        if _has_figure(lo, pos, others):
+    while k > 0 and starts[k - 1] > 1:
+        lo = starts[k - 2] if k > 1 else 0
+        hi = starts[k - 1] - 1
+        if others and _has_figure(lo, hi, others):
             break
-        inherited.append(sentence[lo:pos])
-        pos = lo - 1
+        inherited.append(sentence[lo:hi])
+        k -= 1
     return _surroundings(sentence[b:start], sentence[end:a], tuple(inherited), sentence[:start])
 
 
@@ -156,6 +160,17 @@ class Matcher:
             ind.id: [(c, p, w, c.split(GAP)[0]) for c, p, w in ind.cue_patterns()]
             for ind in self.indicators
         }
+        # the same cues as searched for the nearest one: (cue, regex, its first part, -length,
+        # literal, may stand before, may stand after). A literal cue that cannot overlap itself
+        # is found with str.rfind / str.find, which give what the regex would, only faster.
+        self.cue_search = {
+            ind.id: [
+                (c, p, first, -len(c), GAP not in c and not _self_overlapping(c),
+                 w != "after", w != "before")
+                for c, p, w, first in self.cues[ind.id]
+            ]
+            for ind in self.indicators
+        }  # fmt: skip
         self.vetoes = {ind.id: _alternation(ind.veto) for ind in self.indicators}
         # one search to skip an indicator none of whose cues is anywhere near the number
         self.cue_hint = {
@@ -215,42 +230,62 @@ class Matcher:
         best: Hit | None = None
         best_key = (0, 0)  # (distance, -cue length) of `best`: a Hit is built only to beat it
         before, after = sur.before, sur.after
-        for cue, pattern, where, first in self.cues[ind.id]:
-            m = None
-            if where != "after" and first in before:
-                for m in pattern.finditer(before):  # noqa: B007 - the last match is wanted
-                    pass
-            if m is not None:
-                gap = before[m.end() :]
-                key = (len(gap), -len(cue))
-                if (best is None or key < best_key) and (
-                    not ind.adjacent or self.fillers.fullmatch(gap)
-                ):
-                    # veto region: the items from the cue's item to the number's item
-                    region = before[before.rfind(MINOR, 0, m.start()) + 1 :]
-                    # after the number up to the next item, but not into a parenthesised
-                    # breakdown: "学校156所（其中小学102所" is the total, not a sub-count
-                    region += _BREAKDOWN_OPEN_RE.split(after.split(MINOR)[0])[0]
-                    qualifier = before[: self._phrase_start(ind, before, m)]
-                    best = Hit(*key, cue, qualifier or gap, not qualifier, region)
-                    best_key = key
-            if where != "before" and first in after and (m := pattern.search(after)):
-                gap = after[: m.start()]
-                key = (len(gap), -len(cue))
-                if (best is None or key < best_key) and (
-                    not ind.adjacent or self.fillers.fullmatch(gap)
-                ):
-                    end = after.find(MINOR, m.end())
-                    region = before.split(MINOR)[-1] + after[: None if end < 0 else end]
-                    best = Hit(*key, cue, gap or before, bool(gap), region)
-                    best_key = key
+        for cue, pattern, first, neg_length, literal, may_before, may_after in self.cue_search[
+            ind.id
+        ]:
+            # (`first in` is the cheap test that rules out most cues)
+            if may_before and first in before:
+                # the last occurrence before the number
+                if literal:
+                    start = before.rfind(cue)
+                    end = start - neg_length
+                else:
+                    start, m = -1, None
+                    for m in pattern.finditer(before):  # noqa: B007 - the last is wanted
+                        pass
+                    if m is not None:
+                        start, end = m.span()
+                if start >= 0:
+                    gap = before[end:]
+                    key = (len(gap), neg_length)
+                    if (best is None or key < best_key) and (
+                        not ind.adjacent or self.fillers.fullmatch(gap)
+                    ):
+                        # veto region: the items from the cue's item to the number's item
+                        region = before[before.rfind(MINOR, 0, start) + 1 :]
+                        # after the number up to the next item, but not into a parenthesised
+                        # breakdown: "学校156所（其中小学102所" is the total, not a sub-count
+                        region += _BREAKDOWN_OPEN_RE.split(after.split(MINOR)[0])[0]
+                        qualifier = before[: self._phrase_start(ind, before, start, end)]
+                        best = Hit(*key, cue, qualifier or gap, not qualifier, region)
+                        best_key = key
+            if may_after and first in after:
+                # the first occurrence after the number
+                if literal:
+                    start = after.find(cue)
+                    end = start - neg_length
+                elif m := pattern.search(after):
+                    start, end = m.span()
+                else:
+                    start = -1
+                if start >= 0:
+                    gap = after[:start]
+                    key = (start, neg_length)
+                    if (best is None or key < best_key) and (
+                        not ind.adjacent or self.fillers.fullmatch(gap)
+                    ):
+                        item_end = after.find(MINOR, end)
+                        region = (
+                            before.split(MINOR)[-1] + after[: None if item_end < 0 else item_end]
+                        )
+                        best = Hit(*key, cue, gap or before, bool(gap), region)
+                        best_key = key
         return best
 
-    def _phrase_start(self, ind: Indicator, text: str, hit: re.Match[str]) -> int:
-        """Start of the run of this indicator's cues ending in `hit` (持证+执法人员, 行政诉讼+诉讼案件),
-        so the scope is what qualifies the whole phrase."""
-        start = hit.start()
-        text = text[: hit.end()]
+    def _phrase_start(self, ind: Indicator, text: str, start: int, end: int) -> int:
+        """Start of the run of this indicator's cues ending in the cue at text[start:end]
+        (持证+执法人员, 行政诉讼+诉讼案件), so the scope is what qualifies the whole phrase."""
+        text = text[:end]
         spans = sorted(
             (m.start(), m.end()) for _, p, w, first in self.cues[ind.id]
             if w != "after" and first in text for m in p.finditer(text)
@@ -289,7 +324,7 @@ class Matcher:
         if self.plans.search(sur.own_and_inherited):
             return None  # a target for next year, not a figure of this one
         found = self._best(unit, sur)
-        if found is None and self._is_thin(sur) and sur.inherited:
+        if found is None and sur.inherited and self._is_thin(sur):
             # "坚持…开展习近平法治思想专题集中学习,全年累计开展20余次": the noun is one clause back
             sur = _surroundings(sur.inherited[0], "", sur.inherited[1:], sur.sentence_before)
             found = self._best(unit, sur)
@@ -339,6 +374,12 @@ class Matcher:
         elif inner and inner[-1].end() < len(text):
             text = self._squash(text[inner[-1].end() :], keep_rates)
         return text[-40:] or None
+
+
+def _self_overlapping(word: str) -> bool:
+    """A word whose start is also its end (哈哈 in 哈哈哈): its occurrences can overlap, so the
+    last one str.rfind finds may not be the last one a regex scan finds."""
+    return any(word[:k] == word[-k:] for k in range(1, len(word)))
 
 
 def _alternation(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
