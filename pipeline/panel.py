@@ -241,12 +241,14 @@ MATCHED_COLUMNS = [
     *("status", "source_file"),
 ]
 # What panel_choice.sql reads: every observation, with is_sub: a rate whose scope names a part of
-# the body (区级部门和镇街负责人). `?`: the subscope words.
+# the body (区级部门和镇街负责人). A view: panel_choice.sql reads it once, so a table would only
+# be one more copy of every observation. _subscope_words: one row, the list of subscope words.
 CANDIDATES_SQL = """
     select o.*,
            i.kind = 'rate'
-           and coalesce(len(list_filter(?, lambda w: contains(o.scope, w))) > 0, false) as is_sub
-    from _matched o join indicators i using (indicator_id)
+           and coalesce(len(list_filter(s.words, lambda w: contains(o.scope, w))) > 0, false)
+           as is_sub
+    from _matched o join indicators i using (indicator_id) cross join _subscope_words s
 """
 PANEL_CHOICE_SQL = SQL_DIR / "indicators" / "panel_choice.sql"
 
@@ -289,9 +291,10 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         _append(con, "_matched", frame)
     finish_indicator_corrections(con)
     con.execute(
-        f"create or replace temp table _observation_candidates as {CANDIDATES_SQL}",
+        "create or replace temp table _subscope_words as select ?::varchar[] as words",
         [list(matcher.catalog.vocab["subscope"])],
     )
+    con.execute(f"create or replace temp view _observation_candidates as {CANDIDATES_SQL}")
     sql = PANEL_CHOICE_SQL.read_text(encoding="utf-8")
     con.execute(f"create or replace temp table _panel_choice as {sql}")
     columns = ", ".join(OBS_COLUMNS)
@@ -308,7 +311,8 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         order by c.body, c.report_year, c.indicator_id
         """
     )
-    for table in ("_special", "_matched", "_observation_candidates", "_panel_choice"):
+    con.execute("drop view _observation_candidates")
+    for table in ("_special", "_matched", "_subscope_words", "_panel_choice"):
         con.execute(f"drop table {table}")
 
 

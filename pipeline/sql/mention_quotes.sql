@@ -22,25 +22,29 @@ located as (
 
 around as (
     select
-        *,
+        * exclude (context),
+        case when in_context then substring(context, 1, offset_in_sentence) end as sentence_before,
+        -- only the few characters each part needs: substring counts characters from the start
+        -- of the sentence, so a short window is cheaper than the rest of a long sentence
         case
-            when in_context then substring(context, 1, offset_in_sentence)
-        end as sentence_before,
+            when in_context
+                then substring(context, offset_in_sentence + 1 + length(raw_text), 12)
+        end as text_after,
         case
-            when in_context then substring(context, offset_in_sentence + 1 + length(raw_text))
-        end as sentence_after
+            when in_context
+                then substring(
+                    context, greatest(offset_in_sentence - 19, 1), least(offset_in_sentence, 20)
+                )
+        end as last_20_before
     from located
 ),
 
 clauses as (
     select
         *,
-        coalesce(
-            regexp_extract(right(sentence_before, 20), '[^，,；;。：:、！？!?\s]*$'), ''
-        ) as clause_before,
-        coalesce(
-            regexp_extract(left(sentence_after, 12), '^[^，,；;。：:、！？!?\s（(0-9０-９]*'), ''
-        ) as clause_after
+        coalesce(regexp_extract(last_20_before, '[^，,；;。：:、！？!?\s]*$'), '') as clause_before,
+        coalesce(regexp_extract(text_after, '^[^，,；;。：:、！？!?\s（(0-9０-９]*'), '')
+            as clause_after
     from around
 ),
 
@@ -62,7 +66,7 @@ final as (
         || clause_after
         || case when length(clause_after) = 12 then '…' else '' end as quote,
         sentence_before,
-        left(sentence_after, 12) as text_after
+        text_after
     from clauses
 )
 

@@ -1,8 +1,8 @@
 -- panel_choice: every matched figure, with whether it supplies its panel cell and why (panel_rule);
 -- pipeline/panel.py builds the tables observations and indicator_panel from it.
--- Reads _observation_candidates (built by pipeline/panel.py: one row per mention that names an
--- indicator, with its report's status, body, year and file, and is_sub: a rate whose scope names a
--- part of the body). The rules, in order (the module docstring of panel.py says why):
+-- Reads _observation_candidates (a view made by pipeline/panel.py: one row per mention that names
+-- an indicator, with its report's status, body, year and file, and is_sub: a rate whose scope
+-- names a part of the body). The rules, in order (the module docstring of panel.py says why):
 -- 1. only reports whose status is 'ok' and whose body and report_year are known take part;
 -- 2. of several reports of one body and year, the one with the most observations supplies the
 --    cell (ties: file name);
