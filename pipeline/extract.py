@@ -112,8 +112,13 @@ _EMAIL_RE = re.compile(
     r"[A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-]{2})[A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 )
 # Patterns that start at a digit: tried only where a run of digits starts (much cheaper than
-# scanning every position of the text with each of them).
-_DIGIT_RUN_RE = re.compile(r"[0-9０-９](?<![0-9][0-9０-９])")
+# scanning every position of the text with each of them), and only where the run is followed by
+# a character one of them needs after its digits (a separator, 年/月/号, a letter or a space). The
+# other runs (359所, 98.5% aside) cannot match any of them; skipping them in the scan, not in
+# Python, saves a call per number.
+_DIGIT_RUN_RE = re.compile(
+    r"[0-9０-９](?<![0-9][0-9０-９])(?=[0-9０-９]*(?:[-/.年月号:：·•+_A-Za-z]|\s))"
+)
 _DIGIT_LED_PATTERNS = [
     re.compile(r"[0-9０-９]{4}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
     re.compile(r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日"),
@@ -293,7 +298,13 @@ def _value_unit(m: re.Match[str], pre: str | None = None) -> tuple[float, str | 
     ar, cn, tail, post, unit = m.group("ar", "cn", "tail", "post", "unit")
     if unit == "％":
         unit = "%"
-    if not pre and not tail and not post and ar and _PLAIN_NUMBER_RE.fullmatch(ar):
+    if (
+        not pre
+        and not tail
+        and not post
+        and ar
+        and ((ar.isascii() and ar.isdigit()) or _PLAIN_NUMBER_RE.fullmatch(ar))
+    ):
         # the common case, a plain number such as 359 or 98.5: no grammar to apply
         value, approx = round(float(ar), 6), False
         if not math.isfinite(value):
@@ -356,16 +367,11 @@ def extract_mentions(text: str) -> list[Mention]:
             sentence = sentence.strip()
         h = bisect.bisect_right(heading_starts, start)
         mentions.append(
+            # positional, in field order (value, unit, approx, raw_text, char_start, char_end,
+            # context, section, sentence_start): three times cheaper than keywords
             Mention(
-                value=value,
-                unit=unit,
-                approx=approx,
-                raw_text=text[start:end],
-                char_start=start,
-                char_end=end,
-                context=sentence,
-                section=heading_titles[h - 1] if h > 0 else None,
-                sentence_start=s_start,
+                value, unit, approx, text[start:end], start, end, sentence,
+                heading_titles[h - 1] if h > 0 else None, s_start,
             )
-        )
+        )  # fmt: skip
     return mentions
