@@ -30,12 +30,17 @@ def _looks_utf16(data: bytes) -> str | None:
     return None
 
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f]")
+# Every byte but the control characters a text report does not hold (\x00-\x08, \x0e-\x1f).
+_NOT_CONTROL = bytes(b for b in range(256) if not (b <= 0x08 or 0x0E <= b <= 0x1F))
 
 
 def _is_binary(text: str) -> bool:
     head = text[:20000]
-    return len(_CONTROL_RE.findall(head)) > 0.01 * len(head) or "\x00" in head
+    # counted on the UTF-8 bytes, where each control character is one byte of its own and no
+    # other character has a byte below 0x20: deleting every other byte leaves exactly them
+    # (several times faster than a regex over the characters)
+    controls = head.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL)
+    return len(controls) > 0.01 * len(head) or b"\x00" in controls
 
 
 def normalise_newlines(text: str) -> str:
@@ -44,7 +49,7 @@ def normalise_newlines(text: str) -> str:
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode report bytes; return (text, encoding). Raises ReadError with a status saying why not."""
-    if not data.strip():
+    if not data or data.isspace():  # (strip() would copy the whole file)
         raise ReadError("empty", "the file is empty")
     for bom, encoding in (
         (codecs.BOM_UTF8, "utf-8-sig"),
