@@ -84,13 +84,6 @@ def _clause_starts(sentence: str) -> list[int]:
     return [m.end() for m in _MAJOR_RE.finditer(sentence)]
 
 
-def _clause_start(starts: list[int], pos: int) -> int:
-    """Index just after the last clause boundary before `pos` (0 if none); `starts` from
-    `_clause_starts`."""
-    i = bisect.bisect_right(starts, pos)  # a boundary at pos - 1 gives the start pos
-    return starts[i - 1] if i else 0
-
-
 def _has_figure(lo: int, hi: int, figures: list[tuple[int, int]]) -> bool:
     return any(s < hi and e > lo for s, e in figures)
 
