@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -51,16 +51,16 @@ def _surroundings(
     )
 
 
-@dataclass(frozen=True, order=True)
-class Hit:
-    """A cue found near a figure; hits compare by distance to the number, then cue length."""
+class Hit(NamedTuple):
+    """A cue found near a figure. The nearest cue wins, then the longest: _nearest_cue and _best
+    compare (distance, neg_length) keys, not hits."""
 
     distance: int
     neg_length: int
-    cue: str = field(compare=False)
-    scope: str = field(compare=False)  # the text that qualifies the counted noun
-    scope_after: bool = field(compare=False)  # scope follows its cue: keep what precedes a verb
-    region: str = field(compare=False)  # the items from the cue to the number (for vetoes)
+    cue: str
+    scope: str  # the text that qualifies the counted noun
+    scope_after: bool  # scope follows its cue: keep what precedes a verb
+    region: str  # the items from the cue to the number (for vetoes)
 
 
 @dataclass(frozen=True)
