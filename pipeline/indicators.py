@@ -58,9 +58,12 @@ class Hit(NamedTuple):
     distance: int
     neg_length: int
     cue: str
-    scope: str  # the text that qualifies the counted noun
-    scope_after: bool  # scope follows its cue: keep what precedes a verb
     region: str  # the items from the cue to the number (for vetoes)
+    # where the cue is: in the own span before the number (sur.before[start:end]) or after it
+    # (sur.after[start:end]); the scope is cut from there only for the hit that wins (_scope)
+    before: bool
+    start: int
+    end: int
 
 
 @dataclass(frozen=True)
@@ -194,10 +197,28 @@ class Matcher:
         self.edge_verbs = re.compile(
             rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$"
         )
+        # a stripped text can have a verb at an edge only if it starts with a verb's first
+        # character or ends with a verb's last one: most do not, and skip the regex (which tries
+        # every verb at every position for the match anchored at the end)
+        verb_words = [*v["verbs"], *v["fillers"]]
+        self.verb_firsts = frozenset(w[0] for w in verb_words if w)
+        self.verb_lasts = frozenset(w[-1] for w in verb_words if w)
         # the first part of every cue: a sentence without any of them names no indicator
         self.any_hint = _alternation(
             [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
         )
+        # the same per unit: a figure of a unit whose indicators' cues are nowhere in its
+        # sentence names none of them. Exact only while no such word holds a space (the own span
+        # joins the text before and after the number with one); a catalog with one gets no test.
+        hints = [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
+        self.unit_hint: dict[str | None, Callable] | None = None
+        if not any(ch.isspace() for word in hints for ch in word):
+            self.unit_hint = {
+                u: _alternation(
+                    [c.split(GAP)[0] for _, ind, _ in entries for c in ind.phrasings]
+                ).search
+                for u, entries in self.by_unit.items()
+            }
         self.any_cue = _alternation(
             [part for ind in self.indicators for cue in ind.phrasings for part in cue.split(GAP)]
         )
@@ -249,8 +270,7 @@ class Matcher:
                         # after the number up to the next item, but not into a parenthesised
                         # breakdown: "学校156所（其中小学102所" is the total, not a sub-count
                         region += _BREAKDOWN_OPEN_RE.split(after.split(MINOR)[0])[0]
-                        qualifier = before[: self._phrase_start(ind, before, start, end)]
-                        best = Hit(*key, cue, qualifier or gap, not qualifier, region)
+                        best = Hit(*key, cue, region, True, start, end)
                         best_key = key
             if may_after and first in after:
                 # the first occurrence after the number
@@ -271,9 +291,20 @@ class Matcher:
                         region = (
                             before.split(MINOR)[-1] + after[: None if item_end < 0 else item_end]
                         )
-                        best = Hit(*key, cue, gap or before, bool(gap), region)
+                        best = Hit(*key, cue, region, False, start, end)
                         best_key = key
         return best
+
+    def _scope(self, ind: Indicator, hit: Hit, sur: Surroundings) -> tuple[str, bool]:
+        """The text that qualifies the counted noun, and whether it follows its cue (then what
+        precedes a verb is kept). Cue before the number: what precedes the run of cues it ends
+        (该局+持证执法人员), else the gap to the number; after: the gap, else the text before."""
+        if hit.before:
+            before = sur.before
+            qualifier = before[: self._phrase_start(ind, before, hit.start, hit.end)]
+            return qualifier or before[hit.end :], not qualifier
+        gap = sur.after[: hit.start]
+        return gap or sur.before, bool(gap)
 
     def _phrase_start(self, ind: Indicator, text: str, start: int, end: int) -> int:
         """Start of the run of this indicator's cues ending in the cue at text[start:end]
@@ -324,12 +355,13 @@ class Matcher:
         if found is None:
             return None
         hit, ind_id = found
+        scope, scope_after = self._scope(self.by_id[ind_id], hit, sur)
         r = self.reassign
         if r and ind_id == r.source and any(c in hit.cue for c in r.cues) and self._internal(sur):
             study = self.by_id[r.target]
             if unit in study.units and not self._vetoed(study, hit.region, hit.cue):
                 ind_id = study.id
-        return Match(ind_id, hit.cue, self.clean_scope(hit.scope, after=hit.scope_after))
+        return Match(ind_id, hit.cue, self.clean_scope(scope, after=scope_after))
 
     def _is_thin(self, sur: Surroundings) -> bool:
         """The own span names nothing: only verbs, time words and fillers."""
@@ -354,7 +386,9 @@ class Matcher:
     def _squash(self, text: str, keep_rates: bool = False) -> str:
         text = _PUNCT_RUN_RE.sub(" ", text)
         text = (_YEAR_RE if keep_rates else _RATE_OR_YEAR_RE).sub(" ", text).strip()
-        return self.edge_verbs.sub("", text)
+        if text and (text[0] in self.verb_firsts or text[-1] in self.verb_lasts):
+            return self.edge_verbs.sub("", text)
+        return text
 
     def clean_scope(self, text: str, after: bool = False, keep_rates: bool = False) -> str | None:
         """The qualifying noun phrase: no verbs or fillers at its ends. Before the number it is what
@@ -394,7 +428,18 @@ def match_sentence(
     spans = [(s, e) for s, e, _ in figures]
     units = matcher.all_units  # a unit no indicator takes (篇, 册, 元...) cannot match: skip early
     starts = _clause_starts(sentence)
-    return [
-        matcher.match(u, surroundings(sentence, s, e, spans, starts)) if u in units else None
-        for s, e, u in figures
-    ]
+    unit_hint = matcher.unit_hint
+    named: dict[str | None, bool] = {}  # unit -> a cue of its indicators is in the sentence
+    matches: list[Match | None] = []
+    for s, e, u in figures:
+        if u not in units:
+            matches.append(None)
+            continue
+        if unit_hint is not None:
+            if u not in named:
+                named[u] = unit_hint[u](sentence) is not None
+            if not named[u]:
+                matches.append(None)
+                continue
+        matches.append(matcher.match(u, surroundings(sentence, s, e, spans, starts)))
+    return matches
