@@ -111,28 +111,35 @@ _URL_RE = re.compile(r"https?://[!-~]+|www\.[!-~]+")
 _EMAIL_RE = re.compile(
     r"[A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-]{2})[A-Za-z0-9._%+-]*@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 )
-# Patterns that start at a digit: tried only where a run of digits starts (much cheaper than
-# scanning every position of the text with each of them), and only where the run is followed by
-# a character one of them needs after its digits (a separator, 年/月/号, a letter or a space). The
-# other runs (359所, 98.5% aside) cannot match any of them; skipping them in the scan, not in
-# Python, saves a call per number.
-_DIGIT_RUN_RE = re.compile(
-    r"[0-9０-９](?<![0-9][0-9０-９])(?=[0-9０-９]*(?:[-/.年月号:：·•+_A-Za-z]|\s))"
-)
-_DIGIT_LED_PATTERNS = [
-    re.compile(r"[0-9０-９]{4}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
-    re.compile(r"[0-9]{1,2}\s*月\s*[0-9]{1,2}\s*日"),
-    re.compile(r"[0-9]{1,2}\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
+# Patterns that start at a digit, written as (first digit, rest) so that a scan can consume
+# the first digit and test the rest in a lookahead: dates, times, index/document numbers, codes.
+_DIGIT_LED_PARTS = [
+    (r"[0-9０-９]", r"[0-9０-９]{3}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
+    (r"[0-9]", r"[0-9]?\s*月\s*[0-9]{1,2}\s*日"),
+    (r"[0-9]", r"[0-9]?\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
     # bounded repeats: tried at each digit run of "1a1a1a..." an open-ended one rescans the rest
     # of the text every time; real index numbers and codes are far shorter than the bounds
-    re.compile(r"[0-9][0-9A-Za-z]{0,40}(?:[/\-_][0-9A-Za-z]{1,40}){1,12}"),  # 621026jyj000/2024-1
-    re.compile(r"[0-9]{1,40}[A-Za-z][0-9A-Za-z]{0,40}"),  # codes such as 11370100004188661G
-    re.compile(r"[0-9]+号"),  # document numbers: 〔2020〕36号
-    re.compile(r"[0-9]+[·•][0-9]+"),  # 3·15, 12·4 (named days)
-    re.compile(r"[0-9]{1,20}(?:\+[0-9A-Za-z]{1,20}){1,12}"),  # 1+6+N
+    (r"[0-9]", r"[0-9A-Za-z]{0,40}(?:[/\-_][0-9A-Za-z]{1,40}){1,12}"),  # 621026jyj000/2024-1
+    (r"[0-9]", r"[0-9]{0,39}[A-Za-z][0-9A-Za-z]{0,40}"),  # codes such as 11370100004188661G
+    (r"[0-9]", r"[0-9]*号"),  # document numbers: 〔2020〕36号
+    (r"[0-9]", r"[0-9]*[·•][0-9]+"),  # 3·15, 12·4 (named days)
+    (r"[0-9]", r"[0-9]{0,19}(?:\+[0-9A-Za-z]{1,20}){1,12}"),  # 1+6+N
 ]
-# Most digit runs match none of them: one combined test first, the patterns one by one only then.
-_ANY_DIGIT_LED = re.compile("|".join(f"(?:{p.pattern})" for p in _DIGIT_LED_PATTERNS))
+_DIGIT_LED_PATTERNS = [re.compile(first + rest) for first, rest in _DIGIT_LED_PARTS]
+# Where a run of digits starts and one of those patterns matches: the scan starts with a plain
+# character class, so the engine skips ahead to digits; a run start is one not preceded by an
+# ASCII digit; the first lookahead passes only runs followed by a character some pattern needs
+# after its digits (a separator, 年/月/号, a letter or a space), the second tries the patterns'
+# rests (an ASCII-only first digit checked behind). Most runs (359所, 98.5%) fail inside the
+# scan, in C, and only the others are tried one pattern at a time to find how far they mask.
+_DIGIT_RUN_RE = re.compile(
+    r"[0-9０-９](?<![0-9][0-9０-９])(?=[0-9０-９]*(?:[-/.年月号:：·•+_A-Za-z]|\s))(?="
+    + "|".join(
+        f"(?:{rest})" if first == "[0-9０-９]" else f"(?<=[0-9])(?:{rest})"
+        for first, rest in _DIGIT_LED_PARTS
+    )
+    + ")"
+)
 _CHROME_WORD_RE = re.compile("|".join(re.escape(w) for w in CHROME_WORDS))
 _RANKING_AFTER_RE = re.compile(r"[^，,。；;]{0,12}中(?:排名|位居|位列|名列|排)")
 _NOT_DIGIT_RE = re.compile(r"[^0-9]")
@@ -142,6 +149,10 @@ _HEADING_RE = re.compile(
     r"|第[一二三四五六七八九十]+(?:部分|章|节)|[0-9]{1,2}[.．、](?![0-9]))[^\n。]{1,60}",
     re.M,
 )
+# the line starts where a heading may begin (a numeral, bracket, 第 or digit after the indent):
+# a plain newline leads this pattern, so the engine skips ahead to newlines instead of trying
+# the heading pattern at every position of the text
+_HEADING_LINE_RE = re.compile(r"\n(?=[ \t\u3000]*[一二三四五六七八九十（(第0-9])")
 
 
 @lru_cache(maxsize=1)
@@ -172,8 +183,6 @@ def build_mask(text: str) -> bytearray:
             _mask_span(mask, m.start(), m.end())
     for run in _DIGIT_RUN_RE.finditer(text):
         start = run.start()
-        if not _ANY_DIGIT_LED.match(text, start):
-            continue
         for pattern in _DIGIT_LED_PATTERNS:
             m = pattern.match(text, start)
             if m:
@@ -324,10 +333,15 @@ def _sentence_bounds(text: str) -> list[int]:
 
 
 def _headings(text: str) -> tuple[list[int], list[str]]:
+    """Start and title of every heading line (a heading match never spans a newline, so trying
+    the pattern at each line start finds what scanning the whole text would)."""
     starts, titles = [], []
-    for m in _HEADING_RE.finditer(text):
-        starts.append(m.start())
-        titles.append(m.group(0).strip()[:60])
+    line_starts = [0, *(m.end() for m in _HEADING_LINE_RE.finditer(text))]
+    for line_start in line_starts:
+        m = _HEADING_RE.match(text, line_start)
+        if m:
+            starts.append(m.start())
+            titles.append(m.group(0).strip()[:60])
     return starts, titles
 
 
