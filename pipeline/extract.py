@@ -257,7 +257,8 @@ def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     after_fig = text[end]
     if unit is not None and len(unit) == 1 and after_fig in UNIT_WORD_STARTS.get(unit, ""):
         return False  # 一次性, 个人: the unit begins a word
-    if _RANKING_AFTER_RE.match(text, end, end + 16):
+    # (the pattern needs 中 within its first 13 characters: a plain search rules most out)
+    if text.find("中", end, end + 13) >= 0 and _RANKING_AFTER_RE.match(text, end, end + 16):
         return False  # a count that only frames a ranking
     if unit is None:
         nxt = _next_visible(text, num_end)

@@ -204,13 +204,11 @@ class Matcher:
         self.verb_firsts = frozenset(w[0] for w in verb_words if w)
         self.verb_lasts = frozenset(w[-1] for w in verb_words if w)
         # the first part of every cue: a sentence without any of them names no indicator
-        self.any_hint = _alternation(
-            [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
-        )
+        hints = [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
+        self.any_hint = _alternation(hints)
         # the same per unit: a figure of a unit whose indicators' cues are nowhere in its
         # sentence names none of them. Exact only while no such word holds a space (the own span
         # joins the text before and after the number with one); a catalog with one gets no test.
-        hints = [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
         self.unit_hint: dict[str | None, Callable] | None = None
         if not any(ch.isspace() for word in hints for ch in word):
             self.unit_hint = {
