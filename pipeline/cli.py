@@ -66,11 +66,11 @@ def _notebooks(args: argparse.Namespace) -> int:
 
 
 def _chart(args: argparse.Namespace) -> int:
+    from pipeline import warehouse
     from pipeline.figures import body_charts
 
     db = Path(args.db)
-    if not db.is_file():
-        print(f"error: no warehouse at {db}; run `python -m pipeline run` first", file=sys.stderr)
+    if warehouse.missing(db):
         return 2
     out = _figures_dir(args) or db.parent / "figures"
     paths = body_charts(db, out, args.body)

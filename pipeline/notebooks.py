@@ -55,10 +55,7 @@ def notebooks_command(db_path: Path, figures_dir: Path | None = None) -> int:
     from pipeline import warehouse
     from pipeline.figures import log_stderr, write_figures
 
-    if not db_path.is_file():
-        print(
-            f"error: no warehouse at {db_path}; run `python -m pipeline run` first", file=sys.stderr
-        )
+    if warehouse.missing(db_path):
         return 2
     try:
         with warehouse.run_lock(db_path):  # a run in progress would replace the file under us

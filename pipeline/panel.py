@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipeline import warehouse
 from pipeline.catalog import Catalog, CatalogError, load_catalog
 from pipeline.corrections import apply_to_observations, finish_indicator_corrections
 from pipeline.indicators import Match, Matcher, default_matcher, match_sentence, surroundings
@@ -384,10 +385,7 @@ def unmapped_phrases(db_path: Path, limit: int = 40) -> list[dict]:
 
 def print_unmapped(db_path: Path, limit: int = 40) -> int:
     """`python -m pipeline unmapped`: print the phrases the catalog misses, most frequent first."""
-    if not db_path.is_file():
-        print(
-            f"error: no warehouse at {db_path}; run `python -m pipeline run` first", file=sys.stderr
-        )
+    if warehouse.missing(db_path):
         return 2
     try:
         rows = unmapped_phrases(db_path, limit)

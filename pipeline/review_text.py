@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline import warehouse
 from pipeline.review_data import correction_line, figure_label, find_report, load, marked_sentence
 
 WIDTH = 120  # sentence characters shown around the figure
@@ -30,8 +31,8 @@ def print_report(db_path: Path, name: str, only_indicators: bool = False) -> int
 
 
 def _print_report(db_path: Path, name: str, only_indicators: bool) -> int:
-    if not db_path.is_file():
-        return _err(f"no warehouse at {db_path}; run `python -m pipeline run` first")
+    if warehouse.missing(db_path):
+        return 2
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:

@@ -12,6 +12,7 @@ import fcntl
 import glob
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +114,15 @@ def remove_stale_builds(db_path: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
         else:
             stale.unlink(missing_ok=True)
+
+
+def missing(db_path: Path) -> bool:
+    """For a command that reads a built warehouse: True (after saying so on stderr) when there
+    is none yet; the command then exits with code 2."""
+    if db_path.is_file():
+        return False
+    print(f"error: no warehouse at {db_path}; run `python -m pipeline run` first", file=sys.stderr)
+    return True
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
