@@ -20,6 +20,7 @@ from functools import lru_cache
 from pipeline.numbers import APPROX_PREFIXES, parse_number
 from pipeline.paths import PACKAGE_DIR
 from pipeline.records import Mention
+from pipeline.wordtrie import compile_words
 
 # Measure words, longest first so 人次 wins over 人 and 场次 over 场.
 UNITS = (
@@ -140,7 +141,7 @@ _DIGIT_RUN_RE = re.compile(
     )
     + ")"
 )
-_CHROME_WORD_RE = re.compile("|".join(re.escape(w) for w in CHROME_WORDS))
+_CHROME_WORD_RE = compile_words(CHROME_WORDS)  # no word is the start of another: order is moot
 _RANKING_AFTER_RE = re.compile(r"[^，,。；;]{0,12}中(?:排名|位居|位列|名列|排)")
 _NOT_DIGIT_RE = re.compile(r"[^0-9]")
 _SENTENCE_END_RE = re.compile(r"[。！？!?；;\n]")
@@ -158,10 +159,8 @@ _HEADING_LINE_RE = re.compile(r"\n(?=[ \t\u3000]*[一二三四五六七八九十
 @lru_cache(maxsize=1)
 def _slogan_re() -> re.Pattern[str] | None:
     lines = (PACKAGE_DIR / "slogans.txt").read_text(encoding="utf-8").splitlines()
-    slogans = sorted({s.strip() for s in lines if s.strip() and not s.startswith("#")}, key=len)
-    if not slogans:
-        return None
-    return re.compile("|".join(re.escape(s) for s in reversed(slogans)))
+    slogans = {s.strip() for s in lines if s.strip() and not s.startswith("#")}
+    return compile_words(slogans) if slogans else None  # the longest slogan at a position wins
 
 
 def _mask_span(mask: bytearray, start: int, end: int) -> None:

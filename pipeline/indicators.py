@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from pipeline.catalog import GAP, Catalog, Indicator, load_catalog
+from pipeline.wordtrie import compile_words
 
 MAJOR = set("，,；;：:。！？!?\n")  # clause boundaries
 _SEP = "\x00"  # joins texts searched together: no word of the catalog spans it
@@ -408,8 +409,8 @@ def _self_overlapping(word: str) -> bool:
 
 
 def _alternation(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
-    words = sorted({w for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(re.escape(w) for w in words) if words else r"(?!)")
+    """Any of the words, the longest at a position first (as a trie: see wordtrie.py)."""
+    return compile_words(words)
 
 
 @lru_cache(maxsize=2)
