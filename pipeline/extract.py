@@ -57,10 +57,18 @@ CHROME_WORDS = (
     "分享", "来源:", "来源：", "日期:", "日期：", "作者:", "作者：", "责任编辑", "扫一扫",
 )  # fmt: skip
 
-_ARABIC = r"[0-9０-９]+(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
+_ARABIC_FIRST = "0-9０-９"  # an Arabic number's first character; a Chinese one's is never one
+_ARABIC_FIRST_CHARS = frozenset("0123456789０１２３４５６７８９")  # the same, as a set
+_ARABIC_REST = r"[0-9０-９]*(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
+_ARABIC = rf"[{_ARABIC_FIRST}]{_ARABIC_REST}"
 # a Chinese numeral; a bare 百/千/万 counts only before 余/多 (百余人, 千余人次), elsewhere it is
 # a word (百强, 千家万户, 万校)
-_CHINESE = r"(?:[一二三四五六七八九十两][零〇一二三四五六七八九十两百千万亿]*|[百千万](?=[余多]))"
+_CN_LEAD, _CN_MORE, _CN_BARE = (
+    "一二三四五六七八九十两",
+    "零〇一二三四五六七八九十两百千万亿",
+    "百千万",
+)
+_CHINESE = rf"(?:[{_CN_LEAD}][{_CN_MORE}]*|[{_CN_BARE}](?=[余多]))"
 _PREFIX = "|".join(APPROX_PREFIXES)
 _UNIT = "|".join(re.escape(u) for u in UNITS)
 _AFTER_NUMBER = (
@@ -68,20 +76,27 @@ _AFTER_NUMBER = (
     rf"(?:[ \u00a0]?(?P<unit>{_UNIT}|[%％]))?"
     r"(?P<post>以上|以下|以内|左右)?"
 )
-# One written figure, as a user types it in corrections.csv (read with fullmatch).
+# One written figure, as a user types it in corrections.csv (read with fullmatch). `num` is the
+# number, Arabic or Chinese, which its first character tells (`_arabic_or_chinese`).
 FIGURE_RE = re.compile(
     rf"(?P<pre>{_PREFIX})?"
-    rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})|(?P<cn>{_CHINESE}))" + _AFTER_NUMBER
+    rf"(?<![0-9０-９A-Za-z.．])(?P<num>{_ARABIC}|{_CHINESE})" + _AFTER_NUMBER
 )
-# The same grammar for scanning a whole text, shaped for speed: it starts with a plain character
-# class (the regex engine then skips ahead to candidate characters instead of trying every
-# position), the approximation prefix is looked up behind the number afterwards (`_prefix_before`),
-# and a Chinese numeral must be followed by 余/多 or a measure word, since without one it is a
-# word (统一, 一体) that `_accept` would reject anyway.
+# The same grammar for scanning a whole text, shaped for speed:
+# - it starts with a plain character class, the first character of the number: the regex engine
+#   then skips ahead to candidate characters instead of trying the pattern at every position
+#   (a pattern starting with a lookahead or lookbehind gets no such skip). What stands before
+#   the number is tested after that character is read, by a lookbehind two characters wide, and
+#   which kind of number it is by a lookbehind on the character itself;
+# - the approximation prefix is looked up behind the number afterwards (`_prefix_before`);
+# - a Chinese numeral must be followed by 余/多 or a measure word, since without one it is a
+#   word (统一, 一体) that `_accept` would reject anyway.
+_NUMBER_FIRST = _ARABIC_FIRST + _CN_LEAD + _CN_BARE
 _SCAN_RE = re.compile(
-    r"(?=[0-9０-９一二三四五六七八九十两百千万])"
-    rf"(?<![0-9０-９A-Za-z.．])(?:(?P<ar>{_ARABIC})"
-    rf"|(?P<cn>{_CHINESE})(?=[余多]|[ \u00a0]?(?:{_UNIT}|[%％])))" + _AFTER_NUMBER
+    rf"(?P<num>[{_NUMBER_FIRST}](?<![0-9０-９A-Za-z.．][{_NUMBER_FIRST}])"
+    rf"(?:(?<=[{_ARABIC_FIRST}]){_ARABIC_REST}"
+    rf"|(?:(?<=[{_CN_LEAD}])[{_CN_MORE}]*|(?<=[{_CN_BARE}])(?=[余多]))"
+    rf"(?=[余多]|[ \u00a0]?(?:{_UNIT}|[%％]))))" + _AFTER_NUMBER
 )
 _PREFIXES_LONGEST_FIRST = sorted(APPROX_PREFIXES, key=len, reverse=True)
 _PREFIX_LAST_CHARS = frozenset(p[-1] for p in APPROX_PREFIXES)
@@ -227,12 +242,18 @@ def _is_table_cell(text: str, start: int, end: int) -> bool:
     return "|" in left and not cell_left.strip() and not cell_right.strip()
 
 
+def _arabic_or_chinese(num: str) -> tuple[str | None, str | None]:
+    """(ar, cn): the number of a FIGURE_RE or _SCAN_RE match, as Arabic or as Chinese numerals."""
+    return (num, None) if num[0] in _ARABIC_FIRST_CHARS else (None, num)
+
+
 def _accept(text: str, m: re.Match[str], mask: bytearray) -> bool:
     """Decide whether a grammatical number is a figure, from its neighbours in the text."""
-    unit, cn, ar, tail = m.group("unit", "cn", "ar", "tail")
+    unit, num, tail = m.group("unit", "num", "tail")
+    ar, cn = _arabic_or_chinese(num)
     if cn is not None and unit is None and not tail:
         return False  # the common case: 一 in a word (统一, 一体); numerals count only with a unit
-    num_start = m.start("ar") if ar is not None else m.start("cn")
+    num_start = m.start("num")
     if mask[num_start]:
         return False
     # (cheap tests first: this runs for every number in the text)
@@ -304,7 +325,8 @@ def _value_unit(m: re.Match[str], pre: str | None = None) -> tuple[float, str | 
     """value, unit, approx of a figure match; `pre` is its prefix when the pattern has no group."""
     if pre is None:
         pre = m.group("pre") or ""
-    ar, cn, tail, post, unit = m.group("ar", "cn", "tail", "post", "unit")
+    num, tail, post, unit = m.group("num", "tail", "post", "unit")
+    ar, cn = _arabic_or_chinese(num)
     if unit == "％":
         unit = "%"
     if (
