@@ -20,7 +20,6 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -67,8 +66,9 @@ class Hit(NamedTuple):
     end: int
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
+    """The indicator a figure names (a named tuple: one is built for most figures)."""
+
     indicator_id: str
     cue: str
     scope: str | None
@@ -77,7 +77,10 @@ class Match:
 _MAJOR_RE = re.compile("[" + re.escape("".join(sorted(MAJOR))) + "]")
 _BREAKDOWN_OPEN_RE = re.compile(r"[（(]")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-_PUNCT_RUN_RE = re.compile(r"[\s、“”\"'《》（）()【】·\-—:：]+")
+_PUNCT = r"[\s、“”\"'《》（）()【】·\-—:：]"
+# a run of them, written X X* rather than X+: a pattern that starts with a plain character class
+# lets the regex engine skip ahead to where it can match (one that starts with a repeat does not)
+_PUNCT_RUN_RE = re.compile(_PUNCT + _PUNCT + "*")
 _YEAR_RE = re.compile(r"(?:19|20)[0-9]{2}年?度?")
 # other rate words (参考率和合格率均达到100%) and years are not qualifiers
 _RATE_OR_YEAR_RE = re.compile(r"[\u4e00-\u9fff]{0,3}率|(?:19|20)[0-9]{2}年?度?")
@@ -168,6 +171,17 @@ class Matcher:
             ]
             for ind in self.indicators
         }  # fmt: skip
+        # the cues that may stand before the number, for _phrase_start: (first part, regex), and
+        # the characters they are written with (None when one has a gap, which may hold any)
+        self.before_cues = {
+            ind.id: [(first, p) for _, p, w, first in self.cues[ind.id] if w != "after"]
+            for ind in self.indicators
+        }
+        self.before_cue_chars: dict[str, frozenset[str] | None] = {}
+        for ind in self.indicators:
+            words = [c for c, _, w, _ in self.cues[ind.id] if w != "after"]
+            gapped = any(GAP in c for c in words)
+            self.before_cue_chars[ind.id] = None if gapped else frozenset("".join(words))
         self.vetoes = {ind.id: _alternation(ind.veto) for ind in self.indicators}
         # one search to skip an indicator none of whose cues is anywhere near the number
         self.cue_hint = {
@@ -308,10 +322,15 @@ class Matcher:
     def _phrase_start(self, ind: Indicator, text: str, start: int, end: int) -> int:
         """Start of the run of this indicator's cues ending in the cue at text[start:end]
         (持证+执法人员, 行政诉讼+诉讼案件), so the scope is what qualifies the whole phrase."""
+        # a cue that extends the run covers the character just before it: when no cue is
+        # written with that character (and none has a gap), the run is the cue alone
+        chars = self.before_cue_chars[ind.id]
+        if start == 0 or (chars is not None and text[start - 1] not in chars):
+            return start
         text = text[:end]
         spans = sorted(
-            (m.start(), m.end()) for _, p, w, first in self.cues[ind.id]
-            if w != "after" and first in text for m in p.finditer(text)
+            (m.start(), m.end()) for first, p in self.before_cues[ind.id]
+            if first in text for m in p.finditer(text)
         )  # fmt: skip
         for s, e in reversed(spans):
             if s < start <= e:
