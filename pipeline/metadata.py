@@ -36,6 +36,11 @@ _OPENING_SUBJECT_RE = re.compile(
     r"(?:坚持|始终|以|在|深入|认真|全面|紧紧|高度|立足|围绕|聚焦|着力|扎实|紧扣)"
 )
 _SHORT_DEPT = rf"[{_CJK}]{{0,6}}?{DEPT_RE}"
+# 区司法局, 县教委: a level, not after another CJK character (the lookbehind looks two characters
+# back, so that the pattern starts with the level: the regex engine then skips ahead to one)
+_LEVEL_DEPT_RE = re.compile(
+    rf"[区县市](?<![{_CJK}][区县市])(?![委政])[{_CJK}]{{0,6}}?(?:局|委员会|教委|卫健委)"
+)
 
 
 def _clean_title(line: str) -> str:
@@ -117,10 +122,15 @@ _WORDS_AFTER = ("市场", "市政", "市容", "乡村", "区域", "县域", "镇
 _WORDS_AROUND = ("城乡", "城市管理", "城市建设", "城市综合", "城市执法", "城市规划", "城市更新")
 
 
+_AROUND_FIRST = frozenset(w[0] for w in _WORDS_AROUND)  # each starts one character before the level
+
+
 def _in_word(name: str, i: int) -> bool:
     if name[i : i + 2] in _WORDS_AFTER:
         return True
-    return any(name[max(0, i - 1) : i - 1 + len(w)] == w for w in _WORDS_AROUND)
+    if i == 0 or name[i - 1] not in _AROUND_FIRST:
+        return False  # (the common case, tested before the words one by one)
+    return any(name[i - 1 : i - 1 + len(w)] == w for w in _WORDS_AROUND)
 
 
 def split_body(name: str) -> tuple[str | None, str | None]:
@@ -219,9 +229,7 @@ def extract_metadata(text: str, header: dict[str, str] | None = None) -> ReportM
     if sig := _signature(text):
         candidates.append(sig)
     # a department named by level only (区司法局党委书记...), when nothing better is found
-    if m := re.search(
-        rf"(?<![{_CJK}])[区县市](?![委政])[{_CJK}]{{0,6}}?(?:局|委员会|教委|卫健委)", text[:3000]
-    ):
+    if m := _LEVEL_DEPT_RE.search(text[:3000]):
         candidates.append(m.group(0))
 
     body = None
