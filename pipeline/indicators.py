@@ -182,10 +182,10 @@ class Matcher:
             words = [c for c, _, w, _ in self.cues[ind.id] if w != "after"]
             gapped = any(GAP in c for c in words)
             self.before_cue_chars[ind.id] = None if gapped else frozenset("".join(words))
-        self.vetoes = {ind.id: _alternation(ind.veto) for ind in self.indicators}
+        self.vetoes = {ind.id: compile_words(ind.veto) for ind in self.indicators}
         # one search to skip an indicator none of whose cues is anywhere near the number
         self.cue_hint = {
-            ind.id: _alternation([c.split(GAP)[0] for c in ind.phrasings])
+            ind.id: compile_words([c.split(GAP)[0] for c in ind.phrasings])
             for ind in self.indicators
         }
         # the indicators a figure of each unit may name, in catalog order, with their hint search
@@ -198,16 +198,16 @@ class Matcher:
             for u in self.all_units
         }
         v = catalog.vocab
-        self.law = _alternation(v["law"])
-        self.not_law = _alternation(v["not_law"])
-        self.education = _alternation(v["education"])
-        self.internal = _alternation(v["internal"])
-        self.public = _alternation(v["public"])
+        self.law = compile_words(v["law"])
+        self.not_law = compile_words(v["not_law"])
+        self.education = compile_words(v["education"])
+        self.internal = compile_words(v["internal"])
+        self.public = compile_words(v["public"])
         self.reassign = catalog.study_not_education
-        self.plans = _alternation(v["plans"])
-        self.fillers = re.compile(f"(?:{_alternation(v['fillers']).pattern}|\\s)*")
-        self.verbs = _alternation((*v["verbs"], *v["fillers"]))
-        self.inner_verbs = _alternation([w for w in v["verbs"] if len(w) > 1])
+        self.plans = compile_words(v["plans"])
+        self.fillers = re.compile(f"(?:{compile_words(v['fillers']).pattern}|\\s)*")
+        self.verbs = compile_words((*v["verbs"], *v["fillers"]))
+        self.inner_verbs = compile_words([w for w in v["verbs"] if len(w) > 1])
         # verbs and fillers at either end of a phrase (stripped from a scope)
         self.edge_verbs = re.compile(
             rf"^(?:{self.verbs.pattern}|\s)+|(?:{self.verbs.pattern}|\s)+$"
@@ -220,19 +220,19 @@ class Matcher:
         self.verb_lasts = frozenset(w[-1] for w in verb_words if w)
         # the first part of every cue: a sentence without any of them names no indicator
         hints = [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
-        self.any_hint = _alternation(hints)
+        self.any_hint = compile_words(hints)
         # the same per unit: a figure of a unit whose indicators' cues are nowhere in its
         # sentence names none of them. Exact only while no such word holds a space (the own span
         # joins the text before and after the number with one); a catalog with one gets no test.
         self.unit_hint: dict[str | None, Callable] | None = None
         if not any(ch.isspace() for word in hints for ch in word):
             self.unit_hint = {
-                u: _alternation(
+                u: compile_words(
                     [c.split(GAP)[0] for _, ind, _ in entries for c in ind.phrasings]
                 ).search
                 for u, entries in self.by_unit.items()
             }
-        self.any_cue = _alternation(
+        self.any_cue = compile_words(
             [part for ind in self.indicators for cue in ind.phrasings for part in cue.split(GAP)]
         )
 
@@ -425,11 +425,6 @@ def _self_overlapping(word: str) -> bool:
     """A word whose start is also its end (哈哈 in 哈哈哈): its occurrences can overlap, so the
     last one str.rfind finds may not be the last one a regex scan finds."""
     return any(word[:k] == word[-k:] for k in range(1, len(word)))
-
-
-def _alternation(words: tuple[str, ...] | list[str]) -> re.Pattern[str]:
-    """Any of the words, the longest at a position first (as a trie: see wordtrie.py)."""
-    return compile_words(words)
 
 
 @lru_cache(maxsize=2)

@@ -120,8 +120,6 @@ def _expand(name: str) -> str:
 # 城乡建设局, and 城市管理局 (but 丰城市, 盐城市 are places: 城市 is a word only before 管理...).
 _WORDS_AFTER = ("市场", "市政", "市容", "乡村", "区域", "县域", "镇街")
 _WORDS_AROUND = ("城乡", "城市管理", "城市建设", "城市综合", "城市执法", "城市规划", "城市更新")
-
-
 _AROUND_FIRST = frozenset(w[0] for w in _WORDS_AROUND)  # each starts one character before the level
 
 
