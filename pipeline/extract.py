@@ -59,8 +59,9 @@ CHROME_WORDS = (
 
 _ARABIC_FIRST = "0-9０-９"  # an Arabic number's first character; a Chinese one's is never one
 _ARABIC_FIRST_CHARS = frozenset("0123456789０１２３４５６７８９")  # the same, as a set
+_ANY_DIGIT = f"[{_ARABIC_FIRST}]"  # one digit, ASCII or fullwidth
 _ARABIC_REST = r"[0-9０-９]*(?:[,，][0-9０-９]{3})*(?:[.．][0-9０-９]+)?"
-_ARABIC = rf"[{_ARABIC_FIRST}]{_ARABIC_REST}"
+_ARABIC = _ANY_DIGIT + _ARABIC_REST
 # a Chinese numeral; a bare 百/千/万 counts only before 余/多 (百余人, 千余人次), elsewhere it is
 # a word (百强, 千家万户, 万校)
 _CN_LEAD, _CN_MORE, _CN_BARE = (
@@ -130,7 +131,7 @@ _EMAIL_RE = re.compile(
 # Patterns that start at a digit, written as (first digit, rest) so that a scan can consume
 # the first digit and test the rest in a lookahead: dates, times, index/document numbers, codes.
 _DIGIT_LED_PARTS = [
-    (r"[0-9０-９]", r"[0-9０-９]{3}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
+    (_ANY_DIGIT, r"[0-9０-９]{3}\s*[-/.年]\s*[0-9]{1,2}\s*[-/.月]\s*[0-9]{1,2}\s*日?"),  # dates
     (r"[0-9]", r"[0-9]?\s*月\s*[0-9]{1,2}\s*日"),
     (r"[0-9]", r"[0-9]?\s*[:：]\s*[0-9]{2}(?:\s*[:：]\s*[0-9]{2})?"),  # times
     # bounded repeats: tried at each digit run of "1a1a1a..." an open-ended one rescans the rest
@@ -151,7 +152,7 @@ _DIGIT_LED_PATTERNS = [re.compile(first + rest) for first, rest in _DIGIT_LED_PA
 _DIGIT_RUN_RE = re.compile(
     r"[0-9０-９](?<![0-9][0-9０-９])(?=[0-9０-９]*(?:[-/.年月号:：·•+_A-Za-z]|\s))(?="
     + "|".join(
-        f"(?:{rest})" if first == "[0-9０-９]" else f"(?<=[0-9])(?:{rest})"
+        f"(?:{rest})" if first == _ANY_DIGIT else f"(?<=[0-9])(?:{rest})"
         for first, rest in _DIGIT_LED_PARTS
     )
     + ")"

@@ -156,7 +156,7 @@ class Matcher:
         self.all_units = {u for ind in self.indicators for u in ind.units}
         # (cue, regex, where, its first literal part): the regex runs only where the part is
         # present, a plain substring test that is much cheaper than the regex
-        self.cues = {
+        cues = {
             ind.id: [(c, p, w, c.split(GAP)[0]) for c, p, w in ind.cue_patterns()]
             for ind in self.indicators
         }
@@ -167,27 +167,25 @@ class Matcher:
             ind.id: [
                 (c, p, first, -len(c), GAP not in c and not _self_overlapping(c),
                  w != "after", w != "before")
-                for c, p, w, first in self.cues[ind.id]
+                for c, p, w, first in cues[ind.id]
             ]
             for ind in self.indicators
         }  # fmt: skip
         # the cues that may stand before the number, for _phrase_start: (first part, regex), and
         # the characters they are written with (None when one has a gap, which may hold any)
-        self.before_cues = {
-            ind.id: [(first, p) for _, p, w, first in self.cues[ind.id] if w != "after"]
-            for ind in self.indicators
+        before = {
+            ind.id: [cue for cue in cues[ind.id] if cue[2] != "after"] for ind in self.indicators
         }
-        self.before_cue_chars: dict[str, frozenset[str] | None] = {}
-        for ind in self.indicators:
-            words = [c for c, _, w, _ in self.cues[ind.id] if w != "after"]
-            gapped = any(GAP in c for c in words)
-            self.before_cue_chars[ind.id] = None if gapped else frozenset("".join(words))
+        self.before_cues = {i: [(first, p) for _, p, _, first in b] for i, b in before.items()}
+        self.before_cue_chars: dict[str, frozenset[str] | None] = {
+            i: None if any(GAP in c for c, *_ in b) else frozenset("".join(c for c, *_ in b))
+            for i, b in before.items()
+        }
         self.vetoes = {ind.id: compile_words(ind.veto) for ind in self.indicators}
+        # the first literal part of every cue and after-cue, per indicator
+        first_parts = {i: [first for *_, first in c] for i, c in cues.items()}
         # one search to skip an indicator none of whose cues is anywhere near the number
-        self.cue_hint = {
-            ind.id: compile_words([c.split(GAP)[0] for c in ind.phrasings])
-            for ind in self.indicators
-        }
+        self.cue_hint = {i: compile_words(words) for i, words in first_parts.items()}
         # the indicators a figure of each unit may name, in catalog order, with their hint search
         self.by_unit: dict[str | None, list[tuple[int, Indicator, Callable]]] = {
             u: [
@@ -206,7 +204,8 @@ class Matcher:
         self.reassign = catalog.study_not_education
         self.plans = compile_words(v["plans"])
         self.fillers = re.compile(f"(?:{compile_words(v['fillers']).pattern}|\\s)*")
-        self.verbs = compile_words((*v["verbs"], *v["fillers"]))
+        verb_words = [*v["verbs"], *v["fillers"]]
+        self.verbs = compile_words(verb_words)
         self.inner_verbs = compile_words([w for w in v["verbs"] if len(w) > 1])
         # verbs and fillers at either end of a phrase (stripped from a scope)
         self.edge_verbs = re.compile(
@@ -215,11 +214,10 @@ class Matcher:
         # a stripped text can have a verb at an edge only if it starts with a verb's first
         # character or ends with a verb's last one: most do not, and skip the regex (which tries
         # every verb at every position for the match anchored at the end)
-        verb_words = [*v["verbs"], *v["fillers"]]
         self.verb_firsts = frozenset(w[0] for w in verb_words if w)
         self.verb_lasts = frozenset(w[-1] for w in verb_words if w)
         # the first part of every cue: a sentence without any of them names no indicator
-        hints = [c.split(GAP)[0] for ind in self.indicators for c in ind.phrasings]
+        hints = [word for words in first_parts.values() for word in words]
         self.any_hint = compile_words(hints)
         # the same per unit: a figure of a unit whose indicators' cues are nowhere in its
         # sentence names none of them. Exact only while no such word holds a space (the own span
@@ -227,9 +225,7 @@ class Matcher:
         self.unit_hint: dict[str | None, Callable] | None = None
         if not any(ch.isspace() for word in hints for ch in word):
             self.unit_hint = {
-                u: compile_words(
-                    [c.split(GAP)[0] for _, ind, _ in entries for c in ind.phrasings]
-                ).search
+                u: compile_words([w for _, ind, _ in entries for w in first_parts[ind.id]]).search
                 for u, entries in self.by_unit.items()
             }
         self.any_cue = compile_words(
