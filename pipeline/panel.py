@@ -242,14 +242,28 @@ MATCHED_COLUMNS = [
     *("status", "source_file"),
 ]
 # What panel_choice.sql reads: every observation, with is_sub: a rate whose scope names a part of
-# the body (区级部门和镇街负责人). A view: panel_choice.sql reads it once, so a table would only
-# be one more copy of every observation. _subscope_words: one row, the list of subscope words.
+# the body (区级部门和镇街负责人), and cell_id: the number of its panel cell (body, report_year,
+# indicator_id), so that panel_choice.sql groups and joins on one integer instead of three
+# columns. The numbers come from the reports and the catalog, tables of thousands and tens of rows.
+# A view: panel_choice.sql reads it once, so a table would only be one more copy of every
+# observation. _subscope_words: one row, the list of subscope words.
 CANDIDATES_SQL = """
     select o.*,
            i.kind = 'rate'
            and coalesce(len(list_filter(s.words, lambda w: contains(o.scope, w))) > 0, false)
-           as is_sub
-    from _matched o join indicators i using (indicator_id) cross join _subscope_words s
+           as is_sub,
+           r.body_year_no * i.n_indicators + i.indicator_no as cell_id
+    from _matched o
+    join (
+        select *, row_number() over (order by indicator_id) - 1 as indicator_no,
+               count(*) over () as n_indicators
+        from indicators
+    ) i using (indicator_id)
+    join (
+        select report_id, dense_rank() over (order by body, report_year) as body_year_no
+        from reports
+    ) r using (report_id)
+    cross join _subscope_words s
 """
 PANEL_CHOICE_SQL = SQL_DIR / "indicators" / "panel_choice.sql"
 
