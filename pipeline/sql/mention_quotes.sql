@@ -11,38 +11,34 @@ mentions as (select * from mentions),
 located as (
     select
         *,
-        -- offset of the figure in its sentence; duckdb substring is 1-based
-        char_start - sentence_start as offset_in_sentence,
-        coalesce(
-            substring(context, char_start - sentence_start + 1, char_end - char_start) = raw_text,
-            false
-        ) as in_context
+        -- substring counts characters from the start of the sentence (duckdb's are 1-based), so
+        -- the sentence up to the figure is cut once and the rest is read from it
+        substring(context, 1, char_start - sentence_start) as before_figure
     from mentions
 ),
 
 around as (
     select
-        * exclude (context),
-        case when in_context then substring(context, 1, offset_in_sentence) end as sentence_before,
-        -- only the few characters each part needs: substring counts characters from the start
-        -- of the sentence, so a short window is cheaper than the rest of a long sentence
+        * exclude (context, before_figure),
+        -- the figure's text stands where the offsets say (a byte comparison)
+        coalesce(starts_with(context, before_figure || raw_text), false) as in_context,
+        case when in_context then before_figure end as sentence_before,
         case
             when in_context
-                then substring(context, offset_in_sentence + 1 + length(raw_text), 12)
+                then substring(context, length(before_figure) + 1 + length(raw_text), 12)
         end as text_after,
+        -- the clause before the figure: the trailing run of its sentence with no punctuation,
+        -- at most 20 characters
         case
             when in_context
-                then substring(
-                    context, greatest(offset_in_sentence - 19, 1), least(offset_in_sentence, 20)
-                )
-        end as last_20_before
+                then regexp_extract(before_figure, '[^，,；;。：:、！？!?\s]{0,20}$')
+        end as clause_before
     from located
 ),
 
 clauses as (
     select
         *,
-        coalesce(regexp_extract(last_20_before, '[^，,；;。：:、！？!?\s]*$'), '') as clause_before,
         coalesce(regexp_extract(text_after, '^[^，,；;。：:、！？!?\s（(0-9０-９]*'), '')
             as clause_after
     from around
@@ -61,7 +57,7 @@ final as (
         sentence_start,
         -- … marks a clause cut by the window
         case when length(clause_before) = 20 then '…' else '' end
-        || clause_before
+        || coalesce(clause_before, '')
         || raw_text
         || clause_after
         || case when length(clause_after) = 12 then '…' else '' end as quote,
