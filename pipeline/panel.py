@@ -59,6 +59,7 @@ create or replace table observations (
     cue            varchar,
     char_start     integer
 );
+-- key (body, report_year, indicator_id): tested in sql/schema.yml, no in-memory index
 create or replace table indicator_panel (
     body           varchar not null,
     report_year    integer not null,
@@ -72,8 +73,7 @@ create or replace table indicator_panel (
     n_observations integer not null,
     panel_rule     varchar not null,
     context        varchar,
-    reviewed       boolean not null,
-    primary key (body, report_year, indicator_id)
+    reviewed       boolean not null
 );
 """
 OBS_COLUMNS = [

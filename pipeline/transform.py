@@ -230,9 +230,11 @@ def _test_query(table: str, column: str | None, kind: str, args: Any, types: dic
     if kind == "relationships":
         target, field = args["to"], args["field"]
         if types.get(column, "").endswith("[]"):  # a list of ids: every element must exist
+            # the lists are flattened once: a subquery over each row's own list is slower
             return (
-                f"select * from {table} t where exists (select 1 from unnest(t.{column}) u(id) "
-                f"where u.id not in (select {field} from {target} where {field} is not null))"
+                f"select * from {table} where rowid in (select rid from "
+                f"(select rowid as rid, unnest({column}) as id from {table}) "
+                f"where id not in (select {field} from {target} where {field} is not null))"
             )
         return (
             f"select * from {table} where {column} is not null "

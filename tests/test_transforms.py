@@ -342,6 +342,26 @@ def test_a_broken_key_fails_its_test_and_shows_the_rows(
     assert "宁县教育局" in failing[0].describe()
 
 
+def test_a_repeated_panel_cell_and_a_missing_evidence_span_fail_their_tests(
+    dev_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(dev_warehouse.read_bytes())
+    con = duckdb.connect(str(copy))
+    con.execute("insert into indicator_panel select * from indicator_panel limit 1")
+    # a finding whose second evidence span is in no report
+    con.execute(
+        "insert into consistency_checks select * replace ("
+        "finding_id || '+x' as finding_id, list_append(mention_ids, 'r0:1') as mention_ids) "
+        "from consistency_checks limit 1"
+    )
+    failing = [r for r in transform.run_tests(con) if not r.passed]
+    assert sorted((r.table, r.test.split(" ")[0], r.n_failing) for r in failing) == [
+        ("consistency_checks", "relationships(mention_ids)", 1),
+        ("indicator_panel", "unique_combination", 1),
+    ]
+
+
 def test_a_failing_test_stops_the_run_and_keeps_the_previous_warehouse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
