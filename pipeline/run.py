@@ -55,6 +55,11 @@ CONTROL_FILES = {SOURCES_FILE, "corrections.csv"}
 # Files per DuckDB append: bounded memory whatever the corpus size, and large enough that DuckDB
 # writes the mentions' row groups straight to the file instead of logging them first.
 BATCH_FILES = 2048
+# DuckDB stores a table in row groups of this many rows (its fixed default). Rows that fill whole
+# row groups are written straight to the file, compressed once; a partly filled row group is
+# merged and compressed again at a later checkpoint. So each append takes the whole row groups
+# and holds the rest back for the next one (Loader.flush).
+ROW_GROUP_ROWS = 122_880
 PARALLEL_MIN_FILES = 64  # below this, worker start-up costs more than it saves
 # DuckDB's buffer pool. Appending needs little (measured: no slower at 10,000 reports than with
 # twice as much); the corpus-wide joins and windows of the steps want more, and spill beyond it.
@@ -257,6 +262,7 @@ class Loader:
         self.reports: list[dict] = []
         self.reused: list[str] = []
         self.spooled: list[tuple[dict[str, Path], list[int]]] = []  # (paths, dropped slots)
+        self.held: dict[str, pa.Table] = {}  # rows short of a whole row group, for the next append
 
     def add(self, result: FileResult) -> None:
         self.reports.append(result.report)
@@ -266,18 +272,26 @@ class Loader:
     def add_spool(self, paths: dict[str, Path], dropped_slots: list[int]) -> None:
         self.spooled.append((paths, dropped_slots))
 
-    def flush(self) -> None:
+    def flush(self, last: bool = False) -> None:
+        """Append what was collected; `last`: the run's final append, which holds nothing back."""
         t0 = time.perf_counter()
         warehouse.append_frame(self.con, "reports", warehouse.reports_frame(self.reports))
         for table in SPOOL_COLUMNS:
-            parts = [
+            parts = [self.held.pop(table)] if table in self.held else []
+            parts += [
                 spool.read_table(paths[table], dropped)
                 for paths, dropped in self.spooled
                 if table in paths
             ]
-            if parts:
-                # Arrow, not pandas: DuckDB reads Arrow strings without a Python object per cell
-                warehouse.append_frame(self.con, table, pa.concat_tables(parts))
+            if not parts:
+                continue
+            # Arrow, not pandas: DuckDB reads Arrow strings without a Python object per cell
+            frame = pa.concat_tables(parts)
+            whole = frame.num_rows // ROW_GROUP_ROWS * ROW_GROUP_ROWS
+            if not last and 0 < whole < frame.num_rows:
+                self.held[table] = frame.slice(whole)
+                frame = frame.slice(0, whole)
+            warehouse.append_frame(self.con, table, frame)
         for paths, _ in self.spooled:
             for path in paths.values():
                 path.unlink(missing_ok=True)
@@ -385,7 +399,7 @@ def _ingest(
         if len(loader.reports) >= BATCH_FILES:
             loader.flush()
     con.execute("reset threads")  # the workers are done: the last append gets every core
-    loader.flush()
+    loader.flush(last=True)
     cache.drop_unused(con)  # rows copied from the previous run of files edited or deleted since
     progress.done()
     for name in sorted(unmatched_sources):
