@@ -90,6 +90,7 @@ class IngestSummary:
     n_reused: int = 0
     n_chars: int = 0
     seconds: dict[str, float] = field(default_factory=dict)  # per stage, see `bench`
+    inputs: str = ""  # digest of the input files as listed when reading began (inputs_digest)
 
 
 def log(message: str) -> None:
@@ -334,10 +335,13 @@ def _ingest(
     raw_dir = options.raw_dir
     sources = load_sources(raw_dir)
     files = list_inputs(raw_dir)
+    # taken before any file is read: a file edited during the run then differs from it, and
+    # the next run rebuilds
+    digest = inputs_digest(raw_dir, files)
     refused = {p: why for p in files if (why := refused_link(p, raw_dir))}
     files = [p for p in files if p not in refused]
     tasks = [(str(p), display_name(raw_dir / p.relative_to(raw_dir).as_posix())) for p in files]
-    summary = IngestSummary(n_files=len(files))
+    summary = IngestSummary(n_files=len(files), inputs=digest)
     del files  # per-file state is kept small: a national corpus has 100,000+ files
     loader = Loader(con, summary.seconds)
     first_by_sha: dict[str, str] = {}
@@ -464,7 +468,7 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
             # the steps' tables are sorted where order matters (order by); letting DuckDB stream
             # the others keeps large corpora within the memory limit
             con.execute("set preserve_insertion_order = false")
-            cache.record(con, fingerprint, inputs_digest(options.raw_dir))
+            cache.record(con, fingerprint, summary.inputs)
             for name, step in WAREHOUSE_STEPS:
                 t0 = time.perf_counter()
                 step(con, options)
@@ -485,10 +489,11 @@ def build_warehouse(options: RunOptions) -> IngestSummary:
     return summary
 
 
-def inputs_digest(raw_dir: Path) -> str:
-    """Every input the warehouse depends on: report files and the user's control files."""
+def inputs_digest(raw_dir: Path, files: list[Path] | None = None) -> str:
+    """Every input the warehouse depends on: report files (`files`, if list_inputs already gave
+    them) and the user's control files."""
     controls = [raw_dir / name for name in sorted(CONTROL_FILES) if (raw_dir / name).is_file()]
-    return cache.listing(list_inputs(raw_dir) + controls)
+    return cache.listing((list_inputs(raw_dir) if files is None else files) + controls)
 
 
 def run_exports(options: RunOptions, steps: Iterable[tuple[str, Callable]] | None = None) -> bool:

@@ -66,6 +66,31 @@ def test_incremental_equals_full_rebuild_after_edit_add_delete(tmp_path: Path) -
     )
 
 
+def test_a_file_edited_while_the_run_reads_is_read_again_by_the_next_run(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from pipeline import run as run_module
+
+    raw = copy_reports(tmp_path / "raw", ["001", "002", "003"])
+    db = tmp_path / "out" / "w.duckdb"
+    read_one = run_module.read_one
+
+    def read_and_edit(path: Path, *args: object):  # edits 001.txt once the run reads 003.txt
+        if path.name == "003.txt":
+            with open(raw / "001.txt", "a", encoding="utf-8") as fh:
+                fh.write("\n另开展普法讲座12场。")
+        return read_one(path, *args)
+
+    monkeypatch.setattr(run_module, "read_one", read_and_edit)
+    build(raw, db, full=False)  # read 001.txt before the edit
+    monkeypatch.setattr(run_module, "read_one", read_one)
+    build(raw, db, full=False)
+    con = duckdb.connect(str(db), read_only=True)
+    n = con.execute("select count(*) from mentions where value = 12 and unit = '场'").fetchone()[0]
+    con.close()
+    assert n == 1
+
+
 def test_incremental_equals_full_rebuild_when_the_kept_copy_of_a_duplicate_is_deleted(
     tmp_path: Path,
 ) -> None:
