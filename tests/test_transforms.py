@@ -328,14 +328,22 @@ def test_schema_tests_pass_on_the_dev_warehouse(dev_warehouse: Path) -> None:
     assert [r.describe() for r in results if not r.passed] == []
 
 
-def test_a_broken_key_fails_its_test_and_shows_the_rows(
-    dev_warehouse: Path, tmp_path: Path
-) -> None:
+def failing_after(dev_warehouse: Path, tmp_path: Path, *statements: str) -> list:
+    """The schema tests that fail on a copy of the dev warehouse changed by `statements`."""
     copy = tmp_path / "copy.duckdb"
     copy.write_bytes(dev_warehouse.read_bytes())
     con = duckdb.connect(str(copy))
-    con.execute("insert into coverage_rates select * from coverage_rates limit 1")
-    failing = [r for r in transform.run_tests(con) if not r.passed]
+    for statement in statements:
+        con.execute(statement)
+    return [r for r in transform.run_tests(con) if not r.passed]
+
+
+def test_a_broken_key_fails_its_test_and_shows_the_rows(
+    dev_warehouse: Path, tmp_path: Path
+) -> None:
+    failing = failing_after(
+        dev_warehouse, tmp_path, "insert into coverage_rates select * from coverage_rates limit 1"
+    )
     assert [(r.table, r.test.split(" ")[0]) for r in failing] == [
         ("coverage_rates", "unique_combination")
     ]
@@ -345,17 +353,15 @@ def test_a_broken_key_fails_its_test_and_shows_the_rows(
 def test_a_repeated_panel_cell_and_a_missing_evidence_span_fail_their_tests(
     dev_warehouse: Path, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(dev_warehouse.read_bytes())
-    con = duckdb.connect(str(copy))
-    con.execute("insert into indicator_panel select * from indicator_panel limit 1")
-    # a finding whose second evidence span is in no report
-    con.execute(
+    failing = failing_after(
+        dev_warehouse,
+        tmp_path,
+        "insert into indicator_panel select * from indicator_panel limit 1",
+        # a finding whose second evidence span is in no report
         "insert into consistency_checks select * replace ("
         "finding_id || '+x' as finding_id, list_append(mention_ids, 'r0:1') as mention_ids) "
-        "from consistency_checks limit 1"
+        "from consistency_checks limit 1",
     )
-    failing = [r for r in transform.run_tests(con) if not r.passed]
     assert sorted((r.table, r.test.split(" ")[0], r.n_failing) for r in failing) == [
         ("consistency_checks", "relationships(mention_ids)", 1),
         ("indicator_panel", "unique_combination", 1),

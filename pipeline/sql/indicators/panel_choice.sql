@@ -9,7 +9,7 @@
 --    cell (ties: file name);
 -- 3. inside that report: a figure reviewed in corrections.csv wins; else a body-wide figure wins
 --    over sub-scopes (rates only); else the first statement wins.
--- Every step is a grouping on the cell's number or a join on it, and only the last join carries
+-- Every step groups or joins on the cell's number (or the report), and only the last join carries
 -- whole observations: sorting them, or windows over them, would spill to disk on a large corpus.
 with
 
