@@ -58,21 +58,32 @@ cell_reports as (
 cells as (
     select
         cell_id,
-        count(*) as n_reports,
-        sum(n_cell_obs) as n_observations,
-        -- the files, fullest report first (list_sort orders the structs field by field)
-        list_transform(
-            list_sort(list({'rank': -n_report_obs, 'file': source_file, 'report_id': report_id})),
-            lambda r: r.file
-        ) as files,
-        arg_min(report_id, (-n_report_obs, source_file, report_id)) as report_id
-    from cell_reports
-    group by cell_id
+        n_reports,
+        n_observations,
+        ranked[1].report_id as report_id,
+        list_transform(ranked, lambda r: r.file) as files
+    from (
+        select
+            cell_id,
+            count(*) as n_reports,
+            sum(n_cell_obs) as n_observations,
+            -- fullest report first, then by file name (list_sort orders structs field by field)
+            list_sort(list({'rank': -n_report_obs, 'file': source_file, 'report_id': report_id}))
+                as ranked
+        from cell_reports
+        group by cell_id
+    )
 ),
 
--- the chosen report's observations of each cell
+-- the chosen report's observations of each cell, each also as the struct a pick carries
 used as (
-    select eligible.*
+    select
+        eligible.*,
+        {
+            'observation_id': observation_id, 'report_id': report_id, 'body': body,
+            'report_year': report_year, 'value': value, 'scope': scope, 'is_sub': is_sub,
+            'reviewed': reviewed
+        } as statement
     from eligible
     inner join cells using (cell_id, report_id)
 ),
@@ -82,34 +93,20 @@ cell_stats as (
         cell_id,
         count(*) as n_used,
         count(*) filter (where not is_sub) as n_wide,
-        count(distinct value) as n_values,
         -- the first body-wide statement, else the first statement; the same among the reviewed
-        arg_min(
-            {
-                'observation_id': observation_id, 'report_id': report_id, 'body': body,
-                'report_year': report_year, 'value': value, 'scope': scope, 'is_sub': is_sub,
-                'reviewed': reviewed
-            },
-            (is_sub, char_start)
-        ) as first_used,
-        arg_min(
-            {
-                'observation_id': observation_id, 'report_id': report_id, 'body': body,
-                'report_year': report_year, 'value': value, 'scope': scope, 'is_sub': is_sub,
-                'reviewed': reviewed
-            },
-            (is_sub, char_start)
-        ) filter (where reviewed) as first_reviewed,
+        arg_min(statement, (is_sub, char_start)) as first_used,
+        arg_min(statement, (is_sub, char_start)) filter (where reviewed) as first_reviewed,
         list({'start': char_start, 'text': scope || ' ' || printf('%g', value)})
             filter (where is_sub) as sub_scopes
     from used
     group by cell_id
 ),
 
--- the different values of a cell in the order they are first stated, for the rule to list
-listed as (
+-- the different values of a cell, and the order they are first stated in, for the rule to list
+cell_values as (
     select
         cell_id,
+        count(*) as n_values,
         array_to_string(
             list_transform(
                 list_sort(list({'start': first_start, 'value': value})),
@@ -123,13 +120,13 @@ listed as (
         group by cell_id, value
     )
     group by cell_id
-    having count(*) > 1
 ),
 
 choice as (
     select
         cell_stats.*,
-        listed.values_listed,
+        cell_values.n_values,
+        cell_values.values_listed,
         cells.n_reports,
         cells.n_observations,
         cells.files,
@@ -137,7 +134,7 @@ choice as (
         first_reviewed is not null and not first_used.reviewed as by_review
     from cell_stats
     inner join cells using (cell_id)
-    left join listed using (cell_id)
+    inner join cell_values using (cell_id)
 ),
 
 picks as (
