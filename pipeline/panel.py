@@ -72,7 +72,7 @@ create or replace table indicator_panel (
     observation_id varchar not null,
     n_observations integer not null,
     panel_rule     varchar not null,
-    context        varchar,
+    context        varchar using compression zstd,  -- a sentence: see warehouse.DDL
     reviewed       boolean not null
 );
 """

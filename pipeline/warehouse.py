@@ -24,6 +24,9 @@ from pipeline.ingest import REPORT_COLUMNS
 
 # No PRIMARY KEY on these tables: DuckDB keeps such an index in memory and slows every append
 # as the corpus grows. Their keys are tested instead (sql/schema.yml: unique, not_null).
+# A sentence column (`context`) is stored with zstd: DuckDB's default for text (dictionary + FSST)
+# took twice the CPU to write 1.36 million sentences and made a larger file (100 MB against 61 MB
+# for `mentions` at 10,000 reports); short, repeated columns (section, unit) stay with the default.
 DDL = """
 create table if not exists reports (
     report_id     varchar not null,
@@ -53,7 +56,7 @@ create table if not exists mentions (
     raw_text       varchar not null,
     char_start     integer not null,
     char_end       integer not null,
-    context        varchar,
+    context        varchar using compression zstd,
     section        varchar,
     sentence_start integer
 );
