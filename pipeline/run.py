@@ -55,6 +55,10 @@ CONTROL_FILES = {SOURCES_FILE, "corrections.csv"}
 # Files per DuckDB append: bounded memory whatever the corpus size, and large enough that DuckDB
 # writes the mentions' row groups straight to the file instead of logging them first.
 BATCH_FILES = 2048
+# Once the files still to come fit in one append, append every this many: what is left to append
+# after the workers finish (while one core idles) is then small. The mentions of a small append
+# are mostly held back to fill a row group, so the extra appends cost little.
+TAIL_BATCH_FILES = 256
 # DuckDB stores a table in row groups of this many rows (its fixed default). Rows that fill whole
 # row groups are written straight to the file, compressed once; a partly filled row group is
 # merged and compressed again at a later checkpoint. So each append takes the whole row groups
@@ -289,7 +293,8 @@ class Loader:
             # Arrow, not pandas: DuckDB reads Arrow strings without a Python object per cell
             frame = pa.concat_tables(parts)
             whole = frame.num_rows // ROW_GROUP_ROWS * ROW_GROUP_ROWS
-            if not last and 0 < whole < frame.num_rows:
+            # (texts are not held: a row group of them is 122,880 reports' texts)
+            if not last and whole < frame.num_rows and table != "report_texts":
                 self.held[table] = frame.slice(whole)
                 frame = frame.slice(0, whole)
             warehouse.append_frame(self.con, table, frame)
@@ -359,6 +364,7 @@ def _ingest(
         summary.n_files += 1
     workers = options.workers or os.cpu_count() or 1
     progress = Progress(len(tasks), "files", enabled=not options.quiet)
+    n_done = 0
     for batch in process_files(tasks, options.keep_off_topic, cached, workers, spool_dir):
         dropped: list[int] = []
         for slot, result in enumerate(batch.results):
@@ -400,7 +406,9 @@ def _ingest(
             loader.add(result)
             progress.step()
         loader.add_spool(batch.spool, dropped)
-        if len(loader.reports) >= BATCH_FILES:
+        n_done += len(batch.results)
+        in_tail = len(tasks) - n_done < BATCH_FILES
+        if len(loader.reports) >= (TAIL_BATCH_FILES if in_tail else BATCH_FILES):
             loader.flush()
     con.execute("reset threads")  # the workers are done: the last append gets every core
     loader.flush(last=True)

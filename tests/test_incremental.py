@@ -140,7 +140,8 @@ def test_bench_runs_and_prints_its_figures(tmp_path: Path) -> None:
 def test_parallel_ingest_in_small_batches_equals_one_process(tmp_path: Path, monkeypatch) -> None:
     """Worker processes hand their rows over through spool files, a batch at a time; a file whose
     bytes repeat another's is left out of its batch; each append but the last takes whole row
-    groups and holds the rest back. The warehouse is the same as in one process."""
+    groups (none, when it has fewer rows than one) and holds the rest back, also in the smaller
+    appends near the end. The warehouse is the same as in one process."""
     from pipeline import run as run_module
 
     raw = copy_reports(tmp_path / "raw", ["001", "002", "003", "004", "005", "011", "012"])
@@ -148,8 +149,10 @@ def test_parallel_ingest_in_small_batches_equals_one_process(tmp_path: Path, mon
     one, pool = tmp_path / "one" / "w.duckdb", tmp_path / "pool" / "w.duckdb"
     build(raw, one, full=True)
     monkeypatch.setattr(run_module, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(run_module, "BATCH_FILES", 3)  # several flushes, batches of one file
-    monkeypatch.setattr(run_module, "ROW_GROUP_ROWS", 16)
+    monkeypatch.setattr(run_module, "BATCH_FILES", 4)  # several flushes, batches of one file
+    monkeypatch.setattr(run_module, "TAIL_BATCH_FILES", 2)  # the last 3 files: every 2
+    # 32: the first append fills one row group, the second (20 rows) none, the third one
+    monkeypatch.setattr(run_module, "ROW_GROUP_ROWS", 32)
     appended: list[int] = []  # rows of each append to mentions
     append = run_module.warehouse.append_frame
 
@@ -165,7 +168,7 @@ def test_parallel_ingest_in_small_batches_equals_one_process(tmp_path: Path, mon
     a, b = snapshot(one), snapshot(pool)
     assert a["indicator_panel"] and a["observations"]
     assert a == b
-    assert len(appended) >= 3 and all(n % 16 == 0 for n in appended[:-1])
+    assert len(appended) >= 3 and all(n % 32 == 0 for n in appended[:-1])
     con = duckdb.connect(str(pool), read_only=True)
     [(status, n)] = con.execute(
         "select r.status, count(m.mention_id) from reports r "
