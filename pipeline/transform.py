@@ -2,7 +2,8 @@
 
 Every `pipeline/sql/<name>.sql` is one model: a single select that becomes the table `<name>`
 (`create or replace table <name> as ...`). A model depends on the tables it reads (`from x`,
-`join x`); models run after the ones they read. `pipeline/sql/_macros.sql` (scalar macros used by
+`join x`); models run after the ones they read. A column may name its storage compression in
+schema.yml (`compression: zstd`, for long text). `pipeline/sql/_macros.sql` (scalar macros used by
 the models) runs first. Then every test declared in `pipeline/sql/schema.yml` runs; a failing test
 prints the table, the test and the first offending rows, and fails the run so that a warehouse
 whose derived tables contradict their own definition is never published.
@@ -187,16 +188,56 @@ def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> lis
     macros = sql_dir / MACROS_FILE.name
     if macros.exists():
         con.execute(macros.read_text(encoding="utf-8"))
+    compression = column_compression(sql_dir / SCHEMA_FILE.name)
     built = []
     for model in in_dependency_order(discover_models(sql_dir)):
         try:
-            con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            _build_model(con, model, compression.get(model.name, {}))
         except duckdb.Error as exc:
             raise TransformFailed(
                 f"model {model.name} ({sql_dir / model.name}.sql): {exc}"
             ) from exc
         built.append(model.name)
     return built
+
+
+def column_compression(schema_file: Path) -> dict[str, dict[str, str]]:
+    """{model: {column: compression}} for the columns of schema.yml that name one."""
+    if not schema_file.exists():
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for model in _read_yaml(schema_file).get("models", []) or []:
+        named = {
+            c["name"]: c["compression"]
+            for c in model.get("columns", []) or []
+            if "compression" in c
+        }
+        if named:
+            out[model["name"]] = named
+    return out
+
+
+def _build_model(con: duckdb.DuckDBPyConnection, model: Model, compression: dict[str, str]) -> None:
+    if not compression:
+        con.execute(f"create or replace table {model.name} as\n{model.sql}")
+        return
+    # `create table ... as` cannot name a column's compression: the table is declared from the
+    # model's own column types, then filled
+    con.execute(f"create or replace table {model.name} as select * from (\n{model.sql}\n) limit 0")
+    columns = con.execute(f"describe {model.name}").fetchall()
+    unknown = sorted(set(compression) - {c[0] for c in columns})
+    if unknown:
+        raise TransformFailed(
+            f"schema.yml: compression given for {', '.join(unknown)}, "
+            f"not a column of model {model.name}"
+        )
+    declared = ", ".join(
+        f'"{name}" {type_}'
+        + (f" using compression {compression[name]}" if name in compression else "")
+        for name, type_, *_ in columns
+    )
+    con.execute(f"create or replace table {model.name} ({declared})")
+    con.execute(f"insert into {model.name}\n{model.sql}")
 
 
 # --- tests -----------------------------------------------------------------------------------

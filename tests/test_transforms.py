@@ -368,6 +368,42 @@ def test_a_repeated_panel_cell_and_a_missing_evidence_span_fail_their_tests(
     ]
 
 
+def test_a_column_named_with_a_compression_is_stored_with_it_and_keeps_its_rows(
+    dev_warehouse: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(dev_warehouse.read_bytes())
+    sql_dir = tmp_path / "sql"
+    sql_dir.mkdir()
+    (sql_dir / "sentences.sql").write_text(
+        "select mention_id, context, length(context) as n from mentions", encoding="utf-8"
+    )
+    schema = sql_dir / "schema.yml"
+    schema.write_text(
+        "models:\n  - name: sentences\n    columns:\n"
+        "      - name: context\n        compression: zstd\n",
+        encoding="utf-8",
+    )
+    con = duckdb.connect(str(copy))
+    assert transform.build_models(con, sql_dir) == ["sentences"]
+    con.execute("checkpoint")  # compression is chosen when the table is written
+    used = con.execute(
+        "select distinct column_name, compression from pragma_storage_info('sentences') "
+        "where segment_type = 'VARCHAR'"
+    ).fetchall()
+    assert ("context", "ZSTD") in used and ("mention_id", "ZSTD") not in used
+    assert con.execute(
+        "select count(*) from (select mention_id, context, length(context) from mentions "
+        "except all select * from sentences)"
+    ).fetchone() == (0,)
+    assert [t for _, t, *_ in con.execute("describe sentences").fetchall()] == [
+        "VARCHAR", "VARCHAR", "BIGINT"
+    ]  # fmt: skip
+    schema.write_text(schema.read_text(encoding="utf-8").replace("context", "contxt"))
+    with pytest.raises(transform.TransformFailed, match="contxt, not a column of model sentences"):
+        transform.build_models(con, sql_dir)
+
+
 def test_a_failing_test_stops_the_run_and_keeps_the_previous_warehouse(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
