@@ -188,9 +188,15 @@ def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Path = SQL_DIR) -> lis
     macros = sql_dir / MACROS_FILE.name
     if macros.exists():
         con.execute(macros.read_text(encoding="utf-8"))
+    models = in_dependency_order(discover_models(sql_dir))
     compression = column_compression(sql_dir / SCHEMA_FILE.name)
+    stray = sorted(set(compression) - {m.name for m in models})
+    if stray:  # the ingest tables are declared in Python (warehouse.DDL), not here
+        raise TransformFailed(
+            f"schema.yml: compression given for {', '.join(stray)}, not a SQL model in {sql_dir}"
+        )
     built = []
-    for model in in_dependency_order(discover_models(sql_dir)):
+    for model in models:
         try:
             _build_model(con, model, compression.get(model.name, {}))
         except duckdb.Error as exc:

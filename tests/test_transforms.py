@@ -402,6 +402,9 @@ def test_a_column_named_with_a_compression_is_stored_with_it_and_keeps_its_rows(
     schema.write_text(schema.read_text(encoding="utf-8").replace("context", "contxt"))
     with pytest.raises(transform.TransformFailed, match="contxt, not a column of model sentences"):
         transform.build_models(con, sql_dir)
+    schema.write_text(schema.read_text(encoding="utf-8").replace("sentences", "mentions"))
+    with pytest.raises(transform.TransformFailed, match="given for mentions, not a SQL model"):
+        transform.build_models(con, sql_dir)
 
 
 def test_a_failing_test_stops_the_run_and_keeps_the_previous_warehouse(
