@@ -229,8 +229,7 @@ def _build_model(con: duckdb.DuckDBPyConnection, model: Model, compression: dict
         return
     # `create table ... as` cannot name a column's compression: the table is declared from the
     # model's own column types, then filled
-    con.execute(f"create or replace table {model.name} as select * from (\n{model.sql}\n) limit 0")
-    columns = con.execute(f"describe {model.name}").fetchall()
+    columns = con.execute(f"describe select * from (\n{model.sql}\n)").fetchall()
     unknown = sorted(set(compression) - {c[0] for c in columns})
     if unknown:
         raise TransformFailed(
