@@ -10,21 +10,28 @@
 -- denominator without those parts cannot be covered. Approximate figures are not checked.
 with
 
-observations as (select * from observations),
+observations as not materialized (select * from observations),
 
-mention_quotes as (select * from mention_quotes),
+mention_quotes as not materialized (select * from mention_quotes),
 
-indicators as (select * from indicators),
+indicators as not materialized (select * from indicators),
 
-rate_definitions as (select * from rate_definitions),
+rate_definitions as not materialized (select * from rate_definitions),
 
-rate_claims as (select * from rate_claims),
+rate_claims as not materialized (select * from rate_claims),
 
-rate_claim_exclusions as (select * from rate_claim_exclusions),
+rate_claim_exclusions as not materialized (select * from rate_claim_exclusions),
 
+-- only the columns read below: this is joined and windowed over every observation
 located as (
     select
-        observations.*,
+        observations.report_id,
+        observations.mention_id,
+        observations.indicator_id,
+        observations.value,
+        observations.unit,
+        observations.approx,
+        observations.in_panel,
         mention_quotes.sentence_start,
         mention_quotes.char_start,
         mention_quotes.quote
@@ -54,6 +61,10 @@ claims as (
     where located.unit = '%' and located.value > 0 and located.value <= 100 and not located.approx
 ),
 
+-- the numerators the claims need, per report: figures of other reports or indicators are never
+-- joined to a claim, and leaving them out keeps the joins below small on a large corpus
+wanted_numerators as (select distinct report_id, numerator_id from claims),
+
 numerator_figures as (
     -- observations of each numerator, and later restatements of their values (same value and unit)
     select
@@ -70,7 +81,10 @@ numerator_figures as (
             mention_quotes.report_id = located.report_id
             and mention_quotes.value = located.value
             and mention_quotes.unit is not distinct from located.unit
-    where not located.approx and not mention_quotes.approx and coalesce(located.unit, '') != '%'
+    where
+        not located.approx and not mention_quotes.approx and coalesce(located.unit, '') != '%'
+        and (located.report_id, located.indicator_id) in (from wanted_numerators)
+        and mention_quotes.report_id in (select report_id from wanted_numerators)
 ),
 
 numerators as (
@@ -109,7 +123,8 @@ denominators as (
             order by coalesce(in_panel, false) desc, char_start
         ) as pick
     from located
-    where not approx
+    -- whole reports (the window's partitions) of the claims: the others are never joined
+    where not approx and report_id in (select report_id from claims)
 ),
 
 with_denominator as (

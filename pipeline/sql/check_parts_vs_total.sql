@@ -13,13 +13,13 @@
 -- (其中公办300所、民办59所，小学267所 ...), not an excess.
 with
 
-mention_quotes as (select * from mention_quotes),
+mention_quotes as not materialized (select * from mention_quotes),
 
-unit_families as (select * from unit_families),
+unit_families as not materialized (select * from unit_families),
 
-part_list_markers as (select * from part_list_markers),
+part_list_markers as not materialized (select * from part_list_markers),
 
-check_settings as (select * from check_settings),
+check_settings as not materialized (select * from check_settings),
 
 settings as (
     select
@@ -34,7 +34,7 @@ marker_pattern as (
     from part_list_markers
 ),
 
-figures as (
+figures as not materialized (
     select
         mention_quotes.*,
         coalesce(unit_families.family, mention_quotes.unit) as family

@@ -2,11 +2,11 @@
 -- in the catalog is a share (持证率, 败诉率, 满意率, 覆盖率 ...), which cannot pass 100% or go below 0.
 with
 
-observations as (select * from observations),
+observations as not materialized (select * from observations),
 
-indicators as (select * from indicators),
+indicators as not materialized (select * from indicators),
 
-mention_quotes as (select * from mention_quotes),
+mention_quotes as not materialized (select * from mention_quotes),
 
 rates as (
     select

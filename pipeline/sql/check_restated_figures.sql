@@ -8,17 +8,17 @@
 -- the cue, which differs between a figure and its own restatement.
 with
 
-observations as (select * from observations),
+observations as not materialized (select * from observations),
 
-indicators as (select * from indicators),
+indicators as not materialized (select * from indicators),
 
-single_valued_indicators as (select * from single_valued_indicators),
+single_valued_indicators as not materialized (select * from single_valued_indicators),
 
-mention_quotes as (select * from mention_quotes),
+mention_quotes as not materialized (select * from mention_quotes),
 
-part_list_markers as (select * from part_list_markers),
+part_list_markers as not materialized (select * from part_list_markers),
 
-restated_skip_words as (select * from restated_skip_words),
+restated_skip_words as not materialized (select * from restated_skip_words),
 
 -- word lists, tested with contains(): a regex built from a table would be compiled for every row
 marker_words as (

@@ -3,13 +3,13 @@
 -- one district the next) or a misread figure than a real change. A warning, not an error.
 with
 
-yoy_change as (select * from yoy_change),
+yoy_change as not materialized (select * from yoy_change),
 
-indicators as (select * from indicators),
+indicators as not materialized (select * from indicators),
 
-mention_quotes as (select * from mention_quotes),
+mention_quotes as not materialized (select * from mention_quotes),
 
-check_settings as (select * from check_settings),
+check_settings as not materialized (select * from check_settings),
 
 settings as (
     select max(value) filter (where name = 'jump_factor') as jump_factor

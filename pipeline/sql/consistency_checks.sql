@@ -2,17 +2,17 @@
 -- `message` is a sentence naming the figures; `mention_ids` are the evidence spans (mentions).
 with
 
-check_parts_vs_total as (select * from check_parts_vs_total),
+check_parts_vs_total as not materialized (select * from check_parts_vs_total),
 
-check_coverage_claims as (select * from check_coverage_claims),
+check_coverage_claims as not materialized (select * from check_coverage_claims),
 
-check_rate_range as (select * from check_rate_range),
+check_rate_range as not materialized (select * from check_rate_range),
 
-check_restated_figures as (select * from check_restated_figures),
+check_restated_figures as not materialized (select * from check_restated_figures),
 
-check_yoy_jumps as (select * from check_yoy_jumps),
+check_yoy_jumps as not materialized (select * from check_yoy_jumps),
 
-reports as (select * from reports),
+reports as not materialized (select * from reports),
 
 findings as (
     select * from check_parts_vs_total

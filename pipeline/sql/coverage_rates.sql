@@ -3,9 +3,9 @@
 -- value = numerator / denominator * scale; a denominator of 0 gives NULL, not infinity.
 with
 
-indicator_panel as (select * from indicator_panel),
+indicator_panel as not materialized (select * from indicator_panel),
 
-rate_definitions as (select * from rate_definitions),
+rate_definitions as not materialized (select * from rate_definitions),
 
 panel as (
     select *

@@ -6,7 +6,7 @@
 -- so this stays cheap on long reports.
 with
 
-mentions as (select * from mentions),
+mentions as not materialized (select * from mentions),
 
 located as (
     select

@@ -4,11 +4,11 @@
 -- A gap (2021 -> 2023) is one row with years_between = 2, never passed off as one year.
 with
 
-indicator_panel as (select * from indicator_panel),
+indicator_panel as not materialized (select * from indicator_panel),
 
-indicators as (select * from indicators),
+indicators as not materialized (select * from indicators),
 
-unit_families as (select * from unit_families),
+unit_families as not materialized (select * from unit_families),
 
 panel_values as (
     select
