@@ -145,6 +145,38 @@ def test_add_creates_an_exact_span_with_its_indicator(corrected: tuple) -> None:
     ) == [(349.0, True, mid)]
 
 
+def test_a_reviewed_later_statement_supplies_the_panel_and_the_first_says_why_not(
+    tmp_path: Path,
+) -> None:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "r.txt").write_text(
+        "宁县教育局2024年法治政府建设工作报告\n"
+        "2024年，宁县教育局坚持依法治教。为各级各类学校聘请法治副校长180名。\n"
+        "年底全县共有法治副校长183名，开展法治进校园活动60场次。\n",
+        encoding="utf-8",
+    )
+    (raw / "corrections.csv").write_text(
+        "file,char_start,raw_text,action,value,unit,indicator_id,approx,note,reviewer\n"
+        "r.txt,,183名,set_value,185,,,,the PDF says 185,li\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "w.duckdb"
+    build(raw, db)
+    rows = query(
+        db,
+        "select value, reviewed, in_panel, panel_rule from observations "
+        "where indicator_id = 'legal_vice_principals' order by char_start",
+    )
+    assert [r[:3] for r in rows] == [(180.0, False, False), (185.0, True, True)]
+    assert rows[1][3].startswith("reviewed in corrections.csv")
+    assert "reviewed in corrections.csv (185)" in rows[0][3]
+    assert query(
+        db,
+        "select value, reviewed from indicator_panel where indicator_id = 'legal_vice_principals'",
+    ) == [(185.0, True)]
+
+
 def test_stale_and_invalid_lines_are_reported_not_applied(corrected: tuple) -> None:
     _, db, stderr = corrected
     rows = dict(query(db, "select line, status from corrections_applied"))

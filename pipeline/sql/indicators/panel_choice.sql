@@ -75,27 +75,30 @@ cells as (
     )
 ),
 
--- the chosen report's observations of each cell, each also as the struct a pick carries
+-- the chosen report's observations of each cell
 used as (
-    select
-        eligible.*,
-        {
-            'observation_id': observation_id, 'report_id': report_id, 'body': body,
-            'report_year': report_year, 'value': value, 'scope': scope, 'is_sub': is_sub,
-            'reviewed': reviewed
-        } as statement
+    select eligible.cell_id, eligible.value, eligible.scope, eligible.is_sub, eligible.reviewed,
+           eligible.char_start
     from eligible
     inner join cells using (cell_id, report_id)
 ),
 
+-- A statement is named by its char_start: in the chosen report a cell has one observation per
+-- mention, and a mention is its start. So the aggregates below carry integers, not whole rows,
+-- and the pick's row is joined once at the end (`picks`).
 cell_stats as (
     select
         cell_id,
         count(*) as n_used,
         count(*) filter (where not is_sub) as n_wide,
         -- the first body-wide statement, else the first statement; the same among the reviewed
-        arg_min(statement, (is_sub, char_start)) as first_used,
-        arg_min(statement, (is_sub, char_start)) filter (where reviewed) as first_reviewed,
+        coalesce(
+            min(char_start) filter (where not is_sub), min(char_start)
+        ) as first_used_start,
+        coalesce(
+            min(char_start) filter (where reviewed and not is_sub),
+            min(char_start) filter (where reviewed)
+        ) as first_reviewed_start,
         list({'start': char_start, 'text': scope || ' ' || printf('%g', value)})
             filter (where is_sub) as sub_scopes
     from used
@@ -127,11 +130,13 @@ choice as (
         cell_stats.*,
         cell_values.n_values,
         cell_values.values_listed,
+        cells.report_id,
         cells.n_reports,
         cells.n_observations,
         cells.files,
-        -- the reviewed statement wins over the first one unless the first is reviewed too
-        first_reviewed is not null and not first_used.reviewed as by_review
+        -- the reviewed statement wins over the first one unless the first is reviewed too (then
+        -- the first reviewed one is the first one)
+        coalesce(first_reviewed_start != first_used_start, false) as by_review
     from cell_stats
     inner join cells using (cell_id)
     inner join cell_values using (cell_id)
@@ -139,20 +144,25 @@ choice as (
 
 picks as (
     select
-        cell_id,
-        n_observations,
-        files[1] as source_file,
-        case when by_review then first_reviewed else first_used end as pick,
+        choice.cell_id,
+        choice.n_observations,
+        choice.by_review,
+        choice.files[1] as source_file,
+        {
+            'observation_id': pick.observation_id, 'report_id': pick.report_id,
+            'value': pick.value, 'scope': pick.scope, 'is_sub': pick.is_sub
+        } as pick,
         case
             when by_review
                 then 'reviewed in corrections.csv; preferred over the matcher''s first choice'
             when n_used = 1 then 'the only statement in the report'
             when n_values = 1
                 then format('stated {} times with the same value; the first statement', n_used)
+            -- (not by review: the pick is the first used statement)
             when n_wide > 0 and n_wide < n_used
                 then format(
                     'body-wide scope ({}) preferred over sub-scope ({})',
-                    coalesce(nullif(first_used.scope, ''), 'unqualified'),
+                    coalesce(nullif(pick.scope, ''), 'unqualified'),
                     array_to_string(list_transform(list_sort(sub_scopes), lambda s: s.text), ', ')
                 )
             else format(
@@ -162,12 +172,18 @@ picks as (
         || case
             when n_reports > 1 then format(
                 '; {} reports give {} {}: used {} (most figures), not {}',
-                n_reports, first_used.body, first_used.report_year, files[1],
+                n_reports, pick.body, pick.report_year, files[1],
                 array_to_string(files[2:], ', ')
             )
             else ''
         end as rule
     from choice
+    inner join eligible as pick
+        on
+            pick.cell_id = choice.cell_id
+            and pick.report_id = choice.report_id
+            and pick.char_start
+            = case when by_review then first_reviewed_start else first_used_start end
 ),
 
 final as (
@@ -191,6 +207,10 @@ final as (
                 picks.source_file, ruled.body, ruled.report_year
             )
             when ruled.value = picks.pick.value then 'not in panel: restates the panel figure'
+            when picks.by_review then format(
+                'not in panel: the panel uses the figure reviewed in corrections.csv ({})',
+                printf('%g', picks.pick.value)
+            )
             when ruled.is_sub and not picks.pick.is_sub then format(
                 'not in panel: sub-scope ({}); the panel uses {}',
                 ruled.scope, coalesce(nullif(picks.pick.scope, ''), 'the body-wide figure')
