@@ -213,7 +213,7 @@ def _python_observations(
     return apply_to_observations(con, obs, matcher, set(report_ids))
 
 
-# The observations matched at ingest, for every report not in _special (temp table _matched).
+# The observations matched at ingest, for every report not in _special (view _ingest_matched).
 MATCHED_SQL = """
     select
         mm.indicator_id || '@' || m.mention_id as observation_id,
@@ -241,12 +241,13 @@ MATCHED_COLUMNS = [
     *(c for c in OBS_COLUMNS if c not in ("in_panel", "panel_rule")),
     *("status", "source_file"),
 ]
-# What panel_choice.sql reads: every observation, with is_sub: a rate whose scope names a part of
-# the body (区级部门和镇街负责人), and cell_id: the number of its panel cell (body, report_year,
-# indicator_id), so that panel_choice.sql groups and joins on one integer instead of three
-# columns. The numbers come from the reports and the catalog, tables of thousands and tens of rows.
-# A view: panel_choice.sql reads it once, so a table would only be one more copy of every
-# observation. _subscope_words: one row, the list of subscope words.
+# What panel_choice.sql reads (temp table _observation_candidates): every observation, with
+# is_sub: a rate whose scope names a part of the body (区级部门和镇街负责人), and cell_id: the
+# number of its panel cell (body, report_year, indicator_id), so that panel_choice.sql groups and
+# joins on one integer instead of three columns. The numbers come from the reports and the
+# catalog, tables of thousands and tens of rows. _matched (a view) is the observations matched at
+# ingest and those matched again; this table is the only copy of them the step makes.
+# _subscope_words: one row, the list of subscope words.
 CANDIDATES_SQL = """
     select o.*,
            i.kind = 'rate'
@@ -299,17 +300,22 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
     special = _corrected_reports(con)
     con.execute("create or replace temp table _special (report_id varchar)")
     con.execute("insert into _special select unnest(?)", [special])
-    con.execute(f"create or replace temp table _matched as {MATCHED_SQL}")
+    con.execute(f"create or replace temp view _ingest_matched as {MATCHED_SQL}")
+    con.execute("create or replace temp table _rematched as from _ingest_matched limit 0")
     if special:
         frame = pd.DataFrame(_python_observations(con, matcher, special), columns=MATCHED_COLUMNS)
         frame["report_year"] = frame["report_year"].astype("Int64")
-        _append(con, "_matched", frame)
+        _append(con, "_rematched", frame)
     finish_indicator_corrections(con)
+    con.execute(
+        "create or replace temp view _matched as "
+        "select * from _ingest_matched union all select * from _rematched"
+    )
     con.execute(
         "create or replace temp table _subscope_words as select ?::varchar[] as words",
         [list(matcher.catalog.vocab["subscope"])],
     )
-    con.execute(f"create or replace temp view _observation_candidates as {CANDIDATES_SQL}")
+    con.execute(f"create or replace temp table _observation_candidates as {CANDIDATES_SQL}")
     sql = PANEL_CHOICE_SQL.read_text(encoding="utf-8")
     con.execute(f"create or replace temp table _panel_choice as {sql}")
     columns = ", ".join(OBS_COLUMNS)
@@ -326,9 +332,11 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
         order by c.body, c.report_year, c.indicator_id
         """
     )
-    con.execute("drop view _observation_candidates")
-    for table in ("_special", "_matched", "_subscope_words", "_panel_choice"):
+    for view in ("_matched", "_ingest_matched"):
+        con.execute(f"drop view {view}")
+    for table in ("_special", "_rematched", "_subscope_words", "_observation_candidates"):
         con.execute(f"drop table {table}")
+    con.execute("drop table _panel_choice")
 
 
 def export_panel_csv(db_path: Path, options: object = None) -> Path:

@@ -1,6 +1,6 @@
 -- panel_choice: every matched figure, with whether it supplies its panel cell and why (panel_rule);
 -- pipeline/panel.py builds the tables observations and indicator_panel from it.
--- Reads _observation_candidates (a view made by pipeline/panel.py: one row per mention that names
+-- Reads _observation_candidates (a table made by pipeline/panel.py: one row per mention that names
 -- an indicator, with its report's status, body, year and file; is_sub: a rate whose scope names a
 -- part of the body; cell_id: the number of its cell, one (body, report_year, indicator_id)).
 -- The rules, in order (the module docstring of panel.py says why):
@@ -13,7 +13,8 @@
 -- whole observations: sorting them, or windows over them, would spill to disk on a large corpus.
 with
 
-ruled as (
+-- read twice (eligible, final): not copied, the table is read where it is used
+ruled as not materialized (
     select
         *,
         case
