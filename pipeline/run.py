@@ -235,9 +235,11 @@ def process_files(
         _init_worker(keep_off_topic, cached, spool_dir)
         yield from map(_work_batch, jobs)
         return
-    # bounded, so results never pile up faster than they are loaded, but deep enough (about 3 s
-    # of work) that the workers keep going while the main process appends a batch to DuckDB
-    in_flight = workers * 16
+    # bounded, so results never pile up faster than they are loaded, but deep enough (about 10 s
+    # of work) that the workers keep going while the main process appends a batch to DuckDB or
+    # DuckDB checkpoints (4-15 s each at 100,000 reports). A batch in flight costs the main
+    # process only its reports rows: its figures and texts wait in the spool, on disk.
+    in_flight = workers * 64
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("fork"),
