@@ -334,9 +334,14 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
     )
     for view in ("_matched", "_ingest_matched"):
         con.execute(f"drop view {view}")
-    for table in ("_special", "_rematched", "_subscope_words", "_observation_candidates"):
+    for table in (
+        "_special",
+        "_rematched",
+        "_subscope_words",
+        "_observation_candidates",
+        "_panel_choice",
+    ):
         con.execute(f"drop table {table}")
-    con.execute("drop table _panel_choice")
 
 
 def export_panel_csv(db_path: Path, options: object = None) -> Path:
