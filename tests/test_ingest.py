@@ -79,6 +79,30 @@ def test_metadata_of_a_titled_report(dev_warehouse: Path) -> None:
     assert row == ("宁县教育局", "宁县", "教育局", 2023, "2024-04-03")
 
 
+def test_a_copy_under_another_body_is_found_by_its_figures(tmp_path: Path) -> None:
+    # a page copy of 001.txt with a line of page chrome added (so the texts differ) that
+    # sources.csv files under another body: neither the text nor the body and year match,
+    # only the figures, in the same order, and 90% of the text
+    raw = copy_reports(tmp_path / "raw", ["001"])
+    text = (raw / "001.txt").read_text(encoding="utf-8")
+    (raw / "page_copy.txt").write_text(text + "\n浏览次数：1234\n", encoding="utf-8")
+    (raw / "sources.csv").write_text(
+        "file,body,report_year,source_url\npage_copy.txt,某县司法局,,\n", encoding="utf-8"
+    )
+    db = tmp_path / "out" / "warehouse.duckdb"
+    build(raw, db)
+    con = duckdb.connect(str(db), read_only=True)
+    rows = dict(
+        con.execute(
+            "select regexp_extract(source_file, '[^/]+$'), (status, duplicate_of) from reports"
+        ).fetchall()
+    )
+    con.close()
+    assert rows["001.txt"] == ("ok", None)
+    status, duplicate_of = rows["page_copy.txt"]
+    assert status == "duplicate" and duplicate_of.endswith("001.txt")
+
+
 def test_encodings_empty_and_duplicate_files(tmp_path: Path) -> None:
     raw = copy_reports(tmp_path / "raw", ["001"])
     text = (GOLD / "002.txt").read_text(encoding="utf-8")
