@@ -9,8 +9,9 @@
 --    cell (ties: file name);
 -- 3. inside that report: a figure reviewed in corrections.csv wins; else a body-wide figure wins
 --    over sub-scopes (rates only); else the first statement wins.
--- Every step groups or joins on the cell's number (or the report), and only the last join carries
--- whole observations: sorting them, or windows over them, would spill to disk on a large corpus.
+-- Every step groups or joins on the cell's number (or the report); whole observations are joined
+-- only to the pick of each cell (`picks`) and in `final`: sorting them, or windows over them,
+-- would spill to disk on a large corpus.
 with
 
 -- read twice (eligible, final): not copied, the table is read where it is used
