@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
+from pipeline import warehouse
+
 if TYPE_CHECKING:
     from pipeline.run import RunOptions
 
@@ -27,7 +29,12 @@ class NoFindings(Exception):
     """The warehouse cannot be read or has no consistency_checks table."""
 
 
-def load_findings(db_path: Path) -> pd.DataFrame:
+# the order findings are listed and exported in
+ORDER_BY = "body nulls last, report_year, severity, check_id, finding_id"
+
+
+def _findings_columns(db_path: Path) -> list[str]:
+    """The COLUMNS that the warehouse's consistency_checks has; NoFindings says why none."""
     if not db_path.exists():
         raise NoFindings(f"no warehouse at {db_path}; build it with `python -m pipeline run`")
     try:
@@ -35,29 +42,46 @@ def load_findings(db_path: Path) -> pd.DataFrame:
     except duckdb.Error as exc:
         raise NoFindings(f"{db_path}: cannot open the warehouse: {exc}") from exc
     try:
-        tables = {
-            r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()
+        found = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_name = 'consistency_checks'"
+            ).fetchall()
         }
-        if "consistency_checks" not in tables:
-            raise NoFindings(
-                f"{db_path} has no consistency_checks table (built by an older version); "
-                "rebuild it with `python -m pipeline run`"
-            )
-        frame = con.execute(
-            "select * from consistency_checks "
-            "order by body nulls last, report_year, severity, check_id, finding_id"
-        ).df()
     finally:
         con.close()
-    frame["mention_ids"] = frame["mention_ids"].map(lambda ids: "; ".join(ids))
-    return frame[[c for c in COLUMNS if c in frame.columns]]
+    if not found:
+        raise NoFindings(
+            f"{db_path} has no consistency_checks table (built by an older version); "
+            "rebuild it with `python -m pipeline run`"
+        )
+    return [c for c in COLUMNS if c in found]
+
+
+def _findings_sql(columns: list[str]) -> str:
+    """The findings with the mention ids joined by "; " (one cell in a table or a CSV file)."""
+    cells = [
+        "array_to_string(mention_ids, '; ') as mention_ids" if c == "mention_ids" else c
+        for c in columns
+    ]
+    return f"select {', '.join(cells)} from consistency_checks"
+
+
+def load_findings(db_path: Path) -> pd.DataFrame:
+    sql = _findings_sql(_findings_columns(db_path))
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(f"{sql} order by {ORDER_BY}").df()
+    finally:
+        con.close()
 
 
 def export_csv(db_path: Path, options: RunOptions | None = None) -> Path:
     """The export step: consistency_checks.csv next to the warehouse, UTF-8 with BOM for Excel."""
-    out = db_path.parent / CSV_NAME
-    load_findings(db_path).to_csv(out, index=False, encoding="utf-8-sig")
-    return out
+    sql = _findings_sql(_findings_columns(db_path))
+    order = ", ".join(f"q.{part}" for part in ORDER_BY.split(", "))
+    return warehouse.write_csv(db_path, sql, order, db_path.parent / CSV_NAME)
 
 
 def _width(text: str) -> int:

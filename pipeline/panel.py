@@ -346,25 +346,18 @@ def build_indicator_tables(con: duckdb.DuckDBPyConnection, options: object = Non
 
 def export_panel_csv(db_path: Path, options: object = None) -> Path:
     """data/processed/indicator_panel.csv beside the warehouse, UTF-8 with BOM for Excel."""
-    out = db_path.parent / PANEL_CSV
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        frame = con.execute(
-            """
-            select p.body, p.report_year, p.indicator_id, i.name_zh, i.name_en, p.value, p.unit,
-                   p.approx, p.n_observations, p.panel_rule, p.context, r.source_file,
-                   p.reviewed, p.mention_id, p.report_id, p.observation_id
-            from indicator_panel p join indicators i using (indicator_id)
-            join reports r using (report_id)
-            order by p.body, p.indicator_id, p.report_year
-            """
-        ).fetchdf()
-    finally:
-        con.close()
-    tmp = out.with_name(f".{out.name}.tmp")
-    frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(out)
-    return out
+    return warehouse.write_csv(
+        db_path,
+        """
+        select p.body, p.report_year, p.indicator_id, i.name_zh, i.name_en, p.value, p.unit,
+               p.approx, p.n_observations, p.panel_rule, p.context, r.source_file,
+               p.reviewed, p.mention_id, p.report_id, p.observation_id
+        from indicator_panel p join indicators i using (indicator_id)
+        join reports r using (report_id)
+        """,
+        "q.body, q.indicator_id, q.report_year",
+        db_path.parent / PANEL_CSV,
+    )
 
 
 def unmapped_phrases(db_path: Path, limit: int = 40) -> list[dict]:

@@ -7,6 +7,7 @@ module and transform.py open a writable connection.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import fcntl
 import glob
@@ -154,6 +155,55 @@ def reports_frame(rows: list[dict]) -> pd.DataFrame:
     frame["report_year"] = frame["report_year"].astype("Int64")
     frame["n_chars"] = frame["n_chars"].fillna(0).astype("int64")
     return frame
+
+
+# DuckDB's buffer pool when it writes a CSV export: it spills a large sort instead of growing
+EXPORT_MEMORY_LIMIT = "512MB"
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _csv_cell(name: str, type_: str) -> str:
+    """A column as pandas' to_csv wrote it, which these files were first written with: booleans
+    as True/False, empty text as an empty field (DuckDB writes true and "")."""
+    column = f'q."{name}"'
+    if type_ == "BOOLEAN":
+        return f"case when {column} then 'True' when not {column} then 'False' end as \"{name}\""
+    if type_ == "VARCHAR":
+        return f"nullif({column}, '') as \"{name}\""
+    return f'{column} as "{name}"'
+
+
+def write_csv(db_path: Path, query: str, order_by: str, out: Path) -> Path:
+    """The rows of `query`, sorted by `order_by` (which names them as q.<column>), as a CSV file
+    for Excel: UTF-8 with a byte-order mark. DuckDB writes it as it reads the rows, so memory does not grow with
+    them (pandas held the whole table: 4 GB for the 1.2 million panel rows of 100,000 reports)."""
+    rows = out.with_name(f".{out.name}.rows")
+    tmp = out.with_name(f".{out.name}.tmp")
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        # one thread: with two, the sort of 1.2 million panel rows ran out of 512 MB instead
+        # of spilling; with one it stays under 256 MB, and takes 4.5 s instead of 25
+        con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
+        con.execute("set threads = 1")
+        con.execute("set enable_progress_bar = false")
+        columns = con.execute(f"describe select * from ({query}) q").fetchall()
+        cells = ", ".join(_csv_cell(name, type_) for name, type_, *_ in columns)
+        con.execute(
+            f"copy (select {cells} from ({query}) q order by {order_by}) "
+            f"to {_sql_text(str(rows))} (header)"
+        )
+        with open(tmp, "wb") as sink, open(rows, "rb") as source:
+            sink.write(codecs.BOM_UTF8)
+            shutil.copyfileobj(source, sink, 1 << 20)
+        tmp.replace(out)
+    finally:
+        con.close()
+        rows.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+    return out
 
 
 PARQUET_TABLES = ("reports", "mentions", "observations", "indicator_panel")

@@ -7,6 +7,7 @@ phrasing of different bodies: 司法局, 市场监管局, 公安局, 城管, 街
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -262,6 +263,25 @@ def test_panel_csv_opens_in_excel(small_warehouse: Path) -> None:
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("body,report_year,indicator_id,name_zh")
     assert "宁县教育局,2024,legal_vice_principals,法治副校长" in text
+
+
+def test_panel_csv_holds_every_panel_row_in_order(small_warehouse: Path) -> None:
+    path = small_warehouse.parent / "indicator_panel.csv"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        lines = list(csv.DictReader(fh))
+    rows = _rows(
+        small_warehouse,
+        """select body, report_year, indicator_id, value, approx, reviewed from indicator_panel
+           order by body, indicator_id, report_year""",
+    )
+    assert len(lines) == len(rows) > 0
+    got = [
+        (r["body"], int(r["report_year"]), r["indicator_id"], float(r["value"]), r["approx"])
+        for r in lines
+    ]
+    assert got == [(b, y, i, v, str(a)) for b, y, i, v, a, _ in rows]
+    # booleans as Excel users have always seen them in this file, never true/false or blank
+    assert {r["approx"] for r in lines} | {r["reviewed"] for r in lines} <= {"True", "False"}
 
 
 # ----------------------------------------------------------------------------- dev set
