@@ -69,6 +69,7 @@ PARALLEL_MIN_FILES = 64  # below this, worker start-up costs more than it saves
 # twice as much); the corpus-wide joins and windows of the steps want more, and spill beyond it.
 INGEST_MEMORY_LIMIT = "384MB"
 STEPS_MEMORY_LIMIT = "768MB"
+# DuckDB's settings for the connection that builds the warehouse (why: build_warehouse)
 BUILD_CONFIG = {
     "memory_limit": INGEST_MEMORY_LIMIT,
     "checkpoint_threshold": "256MB",
