@@ -103,8 +103,13 @@ else:
 # `indicator_panel` 中每个机构、年度、指标的数值，连同抽取它的原文片段与所在句子。
 
 # %%
-panel = kit.with_evidence_labels(chartdata.trend_frame(con))
-kit.evidence_table(panel, {"body": "机构", **kit.FIGURE_EVIDENCE_COLUMNS})
+# the first rows only, and how many there are (a national corpus has millions)
+panel = chartdata.trend_frame(con, limit=kit.TABLE_ROW_LIMIT)
+kit.evidence_table(
+    kit.with_evidence_labels(panel),
+    {"body": "机构", **kit.FIGURE_EVIDENCE_COLUMNS},
+    total=panel.attrs["total_rows"],
+)
 
 # %%
 con.close()

@@ -33,34 +33,22 @@ from pipeline import chartkit as kit
 con = chartdata.connect(WAREHOUSE or paths.WAREHOUSE)
 scratch = tempfile.TemporaryDirectory()  # chart files; the images are embedded in the output
 OUT = Path(scratch.name)
-trends = chartdata.trend_frame(con)
-yoy = chartdata.yoy_frame(con)
-multi_year = chartdata.bodies_with_years(con, 2)
+# bodies with two or more years, most year-on-year changes first (counted in the warehouse)
+summary = chartdata.body_summary(con, 2)
 # charts for at most this many bodies here; figures/ holds those of up to 100 bodies, and
 # `python -m pipeline chart --body NAME` draws any body's
 MAX_BODIES = 20
+shown = list(summary["body"].head(MAX_BODIES))
+# the panel rows and changes of the bodies shown (a national corpus has millions)
+trends = chartdata.trend_frame(con, bodies=shown)
+yoy = chartdata.yoy_frame(con, bodies=shown)
 
 # %% [markdown]
 # ## 有两个以上年度的机构
 
 # %%
-if not multi_year:
+if summary.empty:
     print("没有哪个机构在两个以上年度都有对齐到指标的数值，无法比较历年变化。")
-summary = pd.DataFrame(
-    [
-        {
-            "body": body,
-            "years": "、".join(
-                str(y) for y in sorted(trends.loc[trends["body"] == body, "report_year"].unique())
-            ),
-            "n_indicators": trends.loc[trends["body"] == body, "indicator_id"].nunique(),
-            "n_changes": int((yoy["body"] == body).sum()),
-        }
-        for body in multi_year
-    ],
-    columns=["body", "years", "n_indicators", "n_changes"],
-)
-summary = summary.sort_values(["n_changes", "body"], ascending=[False, True])
 kit.evidence_table(
     summary,
     {
@@ -70,7 +58,6 @@ kit.evidence_table(
         "n_changes": "可比的变化数",
     },
 )
-shown = list(summary["body"].head(MAX_BODIES))
 if len(summary) > MAX_BODIES:
     display(
         Markdown(

@@ -4,9 +4,18 @@ Both the PNG export (figures.py) and the notebooks call these functions and hand
 chart function in charts.py, so a notebook shows exactly the figures a PNG was drawn from, next to
 the sentence each figure was read from. Every function copes with a missing or empty table (an
 older warehouse, or a corpus with no such figures): it returns an empty frame with the columns.
+
+A national corpus has millions of panel rows, year-on-year changes and findings: loaded whole
+into pandas with their sentences they take gigabytes. So what is counted is counted in SQL
+(`changes_per_body`, `body_summary`, `check_counts`), per-body frames are read for the bodies
+drawn (`bodies=`), and an evidence table reads its first rows (`limit=`: the frame's
+`attrs["total_rows"]` then says how many there are in all; pandas carries attrs into frames
+derived from it, filtered ones too, so read it from the frame the function returned).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
@@ -29,6 +38,16 @@ CHECK_COLUMNS = [
     "report_id", "body", "report_year", "check_id", "severity", "message", "figures",
     "evidence", "source_file", "title",
 ]  # fmt: skip
+# the findings as read, before their figures' sentences are looked up (checks_frame)
+_FINDING_COLUMNS = [
+    "report_id", "body", "report_year", "check_id", "severity", "message", "figures",
+    "mention_ids", "source_file", "title",
+]  # fmt: skip
+# findings counted per report, check and severity: what the checks chart draws
+CHECK_COUNT_COLUMNS = [
+    "report_id", "body", "report_year", "check_id", "severity", "n", "source_file", "title",
+]  # fmt: skip
+BODY_SUMMARY_COLUMNS = ["body", "years", "n_indicators", "n_changes"]
 REPORT_COLUMNS = [
     "report_id", "source_file", "body", "report_year", "title", "status", "n_mentions",
     "n_indicators",
@@ -51,20 +70,53 @@ def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
 
 
 def _query(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list, columns: list[str]
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    params: list,
+    columns: list[str],
+    limit: int | None = None,
+    count_sql: str | None = None,
 ) -> pd.DataFrame:
-    frame = con.execute(sql, params).df()
-    return frame[columns] if not frame.empty else pd.DataFrame(columns=columns)
+    """The rows of `sql`; with `limit`, the first `limit` of them, and attrs["total_rows"] from
+    `count_sql` (the same rows counted without the joins that only add columns)."""
+    if limit is not None:
+        frame = con.execute(f"{sql} limit {int(limit)}", params).df()
+    else:
+        frame = con.execute(sql, params).df()
+    frame = frame[columns] if not frame.empty else pd.DataFrame(columns=columns)
+    if limit is not None:
+        total = len(frame)
+        if total == limit and count_sql is not None:
+            total = con.execute(count_sql, params).fetchone()[0]
+        frame.attrs["total_rows"] = total
+    return frame
+
+
+def _wanted(body: str | None, bodies: Sequence[str] | None) -> list[str] | None:
+    """The bodies a frame is read for: one, some, or (None) every body."""
+    if body is not None:
+        return [body]
+    return None if bodies is None else list(bodies)
 
 
 # catalog order of the indicators (the order of rows in the catalog file), used to sort panels
 _INDICATORS = "(select *, row_number() over () as ord from indicators)"
 
 
-def trend_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.DataFrame:
-    """indicator_panel rows (one per body, year, indicator) with names, evidence and source."""
+def trend_frame(
+    con: duckdb.DuckDBPyConnection,
+    body: str | None = None,
+    *,
+    bodies: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """indicator_panel rows (one per body, year, indicator) with names, evidence and source;
+    of one body, of some `bodies`, or of all."""
     if not has_tables(con, "indicator_panel", "indicators"):
         return pd.DataFrame(columns=TREND_COLUMNS)
+    where = """
+        where p.body is not null and p.report_year is not null and p.value is not null
+          and (?::varchar[] is null or p.body in (select unnest(?::varchar[])))"""
     sql = f"""
         select p.body, p.report_year, p.indicator_id,
                coalesce(i.name_zh, p.indicator_id) as name_zh,
@@ -74,11 +126,12 @@ def trend_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.D
         left join {_INDICATORS} i using (indicator_id)
         left join mentions m on m.mention_id = p.mention_id
         left join reports r on r.report_id = p.report_id
-        where p.body is not null and p.report_year is not null and p.value is not null
-          and (? is null or p.body = ?)
+        {where}
         order by p.body, ord, p.indicator_id, p.report_year
     """
-    return _query(con, sql, [body, body], TREND_COLUMNS)
+    wanted = _wanted(body, bodies)
+    count_sql = f"select count(*) from indicator_panel p {where}"
+    return _query(con, sql, [wanted, wanted], TREND_COLUMNS, limit, count_sql)
 
 
 def bodies_with_years(con: duckdb.DuckDBPyConnection, min_years: int = 2) -> list[str]:
@@ -93,8 +146,14 @@ def bodies_with_years(con: duckdb.DuckDBPyConnection, min_years: int = 2) -> lis
     return [r[0] for r in rows]
 
 
-def yoy_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.DataFrame:
-    """yoy_change rows with indicator names and both sentences (from and to)."""
+def yoy_frame(
+    con: duckdb.DuckDBPyConnection,
+    body: str | None = None,
+    *,
+    bodies: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """yoy_change rows with indicator names and both sentences (from and to); of one body, of
+    some `bodies`, or of all."""
     if not has_tables(con, "yoy_change", "indicators"):
         return pd.DataFrame(columns=YOY_COLUMNS)
     sql = f"""
@@ -111,10 +170,47 @@ def yoy_frame(con: duckdb.DuckDBPyConnection, body: str | None = None) -> pd.Dat
         left join mentions mt on mt.mention_id = y.mention_id_to
         left join reports rf on rf.report_id = mf.report_id
         left join reports rt on rt.report_id = mt.report_id
-        where y.body is not null and (? is null or y.body = ?)
+        where y.body is not null
+          and (?::varchar[] is null or y.body in (select unnest(?::varchar[])))
         order by y.body, ord, y.indicator_id, y.year_from
     """
-    return _query(con, sql, [body, body], YOY_COLUMNS)
+    wanted = _wanted(body, bodies)
+    return _query(con, sql, [wanted, wanted], YOY_COLUMNS)
+
+
+def changes_per_body(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many year-on-year changes each body has (bodies with none are absent)."""
+    if not has_tables(con, "yoy_change"):
+        return {}
+    rows = con.execute(
+        "select body, count(*) from yoy_change where body is not null group by body"
+    ).fetchall()
+    return dict(rows)
+
+
+def body_summary(con: duckdb.DuckDBPyConnection, min_years: int = 2) -> pd.DataFrame:
+    """Bodies with figures in at least `min_years` report years: their years ("2022、2023"),
+    how many indicators and how many year-on-year changes they have; most changes first."""
+    if not has_tables(con, "indicator_panel", "yoy_change"):
+        return pd.DataFrame(columns=BODY_SUMMARY_COLUMNS)
+    sql = """
+        with panel as (
+            select body,
+                   -- years are four digits: their text sorts as the numbers do
+                   string_agg(distinct report_year::varchar, '、' order by report_year::varchar)
+                       as years,
+                   count(distinct indicator_id) as n_indicators
+            from indicator_panel
+            where body is not null and value is not null
+            group by body
+            having count(distinct report_year) >= ?
+        ),
+        changes as (select body, count(*) as n from yoy_change group by body)
+        select panel.body, panel.years, panel.n_indicators, coalesce(changes.n, 0) as n_changes
+        from panel left join changes using (body)
+        order by n_changes desc, panel.body
+    """
+    return _query(con, sql, [min_years], BODY_SUMMARY_COLUMNS)
 
 
 def yoy_sources(frame: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +225,7 @@ def yoy_sources(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts).dropna(subset=["source_file"]).drop_duplicates()
 
 
-def coverage_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def coverage_frame(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
     """coverage_rates rows with the names of numerator and denominator and both sentences."""
     if not has_tables(con, "coverage_rates", "indicators"):
         return pd.DataFrame(columns=COVERAGE_COLUMNS)
@@ -149,7 +245,8 @@ def coverage_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         where c.value is not null
         order by c.rate_id, c.body, c.report_year
     """
-    return _query(con, sql, [], COVERAGE_COLUMNS)
+    count_sql = "select count(*) from coverage_rates where value is not null"
+    return _query(con, sql, [], COVERAGE_COLUMNS, limit, count_sql)
 
 
 def reports_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -170,17 +267,34 @@ def reports_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return _query(con, sql, [], REPORT_COLUMNS)
 
 
-def checks_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def check_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """consistency_checks findings counted per report, check and severity (`n`), with the
+    report's body, year and file: what the checks chart draws."""
+    if not has_tables(con, "consistency_checks"):
+        return pd.DataFrame(columns=CHECK_COUNT_COLUMNS)
+    sql = """
+        select c.report_id, c.body, c.report_year, c.check_id, c.severity, c.n,
+               r.source_file, r.title
+        from (
+            select report_id, body, report_year, check_id, severity, count(*) as n
+            from consistency_checks group by all
+        ) c
+        left join reports r using (report_id)
+        order by c.report_id, c.check_id, c.severity
+    """
+    return _query(con, sql, [], CHECK_COUNT_COLUMNS)
+
+
+def checks_frame(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
     """consistency_checks findings, each with the sentences of the figures it names."""
     if not has_tables(con, "consistency_checks"):
         return pd.DataFrame(columns=CHECK_COLUMNS)
-    frame = con.execute(
-        """select c.report_id, c.body, c.report_year, c.check_id, c.severity,
-                  coalesce(c.message_zh, c.message) as message,
-                  c.figures, c.mention_ids, r.source_file, r.title
-           from consistency_checks c left join reports r using (report_id)
-           order by c.body nulls last, c.report_year, c.check_id, c.message"""
-    ).df()
+    sql = """select c.report_id, c.body, c.report_year, c.check_id, c.severity,
+                    coalesce(c.message_zh, c.message) as message,
+                    c.figures, c.mention_ids, r.source_file, r.title
+             from consistency_checks c left join reports r using (report_id)
+             order by c.body nulls last, c.report_year, c.check_id, c.message"""
+    frame = _query(con, sql, [], _FINDING_COLUMNS, limit, "select count(*) from consistency_checks")
     if frame.empty:
         return pd.DataFrame(columns=CHECK_COLUMNS)
     ids = frame["mention_ids"].map(_as_list)

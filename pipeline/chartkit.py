@@ -331,13 +331,20 @@ def with_evidence_labels(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def evidence_table(frame: pd.DataFrame, columns: dict[str, str], limit: int = TABLE_ROW_LIMIT):
-    """The figures behind a chart, with Chinese headers; long tables are cut with a stated note."""
+def evidence_table(
+    frame: pd.DataFrame,
+    columns: dict[str, str],
+    limit: int = TABLE_ROW_LIMIT,
+    total: int | None = None,
+):
+    """The figures behind a chart, with Chinese headers; long tables are cut with a stated note.
+    `total`: how many rows there are when `frame` holds only the first ones (chartdata limit=)."""
     from IPython.display import Markdown, display
 
     table = frame[list(columns)].rename(columns=columns)
-    if len(table) > limit:
-        display(Markdown(f"共 {len(table)} 行，下表只列前 {limit} 行（完整数据见 warehouse）。"))
+    total = len(table) if total is None else total
+    if total > limit:
+        display(Markdown(f"共 {total} 行，下表只列前 {limit} 行（完整数据见 warehouse）。"))
         table = table.head(limit)
     uuid = hashlib.sha1("|".join(table.columns).encode("utf-8")).hexdigest()[:8]
     styled = (

@@ -267,19 +267,20 @@ SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
 
-def checks_chart(findings: pd.DataFrame, reports: pd.DataFrame, out_path: Path) -> list[Path]:
-    """Consistency findings per report: a grid of reports x checks, coloured by severity."""
+def checks_chart(counts: pd.DataFrame, reports: pd.DataFrame, out_path: Path) -> list[Path]:
+    """Consistency findings per report: a grid of reports x checks, coloured by severity.
+    `counts`: findings counted per report, check and severity (chartdata.check_counts)."""
     title = "一致性检查：每份报告发现的问题"
     checked = reports[reports["status"] == "ok"] if "status" in reports else reports
     labels = check_labels()
-    if findings.empty:
+    if counts.empty:
         names = "、".join(labels["name_zh"])
         note = f"共检查 {len(checked)} 份报告（检查项：{names}），未发现数字之间的矛盾。"
         return kit.no_data(out_path, title, note, kit.source_line(checked, width=100))
-    findings = findings.assign(rank=findings["severity"].map(SEVERITY_RANK).fillna(0))
+    findings = counts.assign(rank=counts["severity"].map(SEVERITY_RANK).fillna(0))
     per_report = findings.groupby("report_id").agg(
         body=("body", "first"), year=("report_year", "first"), file=("source_file", "first"),
-        worst=("rank", "max"), n=("check_id", "size"),
+        worst=("rank", "max"), n=("n", "sum"),
     )  # fmt: skip
     per_report = per_report.sort_values(
         ["worst", "n", "body", "year"], ascending=[False, False, True, True]
@@ -316,13 +317,14 @@ def check_labels() -> pd.DataFrame:
 
 
 def _checks_grid(ax, findings: pd.DataFrame, part: pd.DataFrame, checks: list[str]) -> None:
-    counts = findings.pivot_table(
-        index="report_id", columns="check_id", values="rank", aggfunc=["size", "max"]
-    )
+    # only the reports of this page: a national corpus has findings in nearly every report
+    cells = findings[findings["report_id"].isin(part.index)]
+    n_found = cells.groupby(["check_id", "report_id"])["n"].sum()
+    worst_found = cells.groupby(["check_id", "report_id"])["rank"].max()
     for i, report_id in enumerate(part.index):
         for j, check in enumerate(checks):
-            n = counts["size"].get(check, pd.Series(dtype=float)).get(report_id, np.nan)
-            worst = counts["max"].get(check, pd.Series(dtype=float)).get(report_id, np.nan)
+            n = n_found.get((check, report_id), np.nan)
+            worst = worst_found.get((check, report_id), np.nan)
             severity = next((s for s, r in SEVERITY_RANK.items() if r == worst), None)
             colour = kit.SEVERITY_COLOURS.get(severity, "#cbd5e0") if pd.notna(n) else "#f7fafc"
             ax.add_patch(_cell(j, i, colour))

@@ -230,3 +230,54 @@ def test_a_chart_longer_than_max_pages_is_cut_and_says_so() -> None:
     assert len(pages) == chartkit.MAX_PAGES
     assert f"共 {chartkit.MAX_PAGES + 5} 页" in note and "某表" in note
     assert chartkit.cap_pages([1, 2], "说明。", "某表") == ([1, 2], "说明。")
+
+
+def test_what_the_charts_count_in_the_warehouse_matches_the_rows_it_counts(
+    series_run: Path,
+) -> None:
+    # a national corpus is counted in SQL and read per body or by its first rows; each of those
+    # must say what the whole frames, loaded into pandas, say
+    import pandas as pd
+
+    con = chartdata.connect(series_run / "warehouse.duckdb")
+    try:
+        trends, yoy = chartdata.trend_frame(con), chartdata.yoy_frame(con)
+        findings = chartdata.checks_frame(con)
+        assert len(trends) > 3 and not yoy.empty and not findings.empty
+
+        first = chartdata.trend_frame(con, limit=3)
+        assert first.attrs["total_rows"] == len(trends)
+        assert first.equals(trends.head(3))
+        assert "total_rows" not in trends.attrs  # a whole frame needs no total
+        few = chartdata.checks_frame(con, limit=1)
+        assert few.attrs["total_rows"] == len(findings)
+        assert few.equals(findings.head(1))
+
+        bodies = sorted(set(trends["body"]))
+        assert len(bodies) == 2
+        for body in bodies:
+            alone = chartdata.trend_frame(con, body)
+            together = chartdata.trend_frame(con, bodies=bodies)
+            part = together[together["body"] == body].reset_index(drop=True)
+            # (a column with no value in one body's rows reads, alone, as None in an object
+            # column; with other bodies' values, as NaN in a str column: both are missing)
+            same = [f.astype(object).where(f.notna(), None) for f in (part, alone)]
+            pd.testing.assert_frame_equal(*same)
+        assert chartdata.trend_frame(con, bodies=[]).empty
+
+        assert chartdata.changes_per_body(con) == yoy["body"].value_counts().to_dict()
+        summary = chartdata.body_summary(con, 2).set_index("body")
+        for body in chartdata.bodies_with_years(con, 2):
+            rows = trends[trends["body"] == body]
+            years = "、".join(str(y) for y in sorted(rows["report_year"].unique()))
+            assert summary.loc[body, "years"] == years
+            assert summary.loc[body, "n_indicators"] == rows["indicator_id"].nunique()
+            assert summary.loc[body, "n_changes"] == (yoy["body"] == body).sum()
+        assert len(summary) == len(chartdata.bodies_with_years(con, 2))
+
+        counts = chartdata.check_counts(con)
+        assert counts["n"].sum() == len(findings)
+        per_report = counts.groupby("report_id")["n"].sum().to_dict()
+        assert per_report == findings.groupby("report_id").size().to_dict()
+    finally:
+        con.close()
