@@ -32,7 +32,9 @@ from pipeline import chartkit as kit
 con = chartdata.connect(WAREHOUSE or paths.WAREHOUSE)
 scratch = tempfile.TemporaryDirectory()  # chart files; the images are embedded in the output
 OUT = Path(scratch.name)
-coverage = chartdata.coverage_frame(con)
+# every rate for the chart; their sentences only for the first rows of the table below
+coverage = chartdata.coverage_frame(con, sentences=False)
+coverage_evidence = chartdata.coverage_frame(con, limit=kit.TABLE_ROW_LIMIT)
 # findings counted per report and check; their text and sentences only for the first rows
 # shown below (a national corpus has a million findings)
 check_counts = chartdata.check_counts(con)
@@ -48,7 +50,7 @@ kit.show(charts.coverage_chart(coverage, OUT / "coverage_rates.png"))
 # %%
 display(Markdown("**证据：每个比率的分子、分母与各自的原文句子**"))
 kit.evidence_table(
-    coverage.assign(body=coverage["body"].map(kit.body_label)),
+    coverage_evidence.assign(body=coverage_evidence["body"].map(kit.body_label)),
     {
         "name_zh": "比率",
         "body": "机构",
@@ -62,6 +64,7 @@ kit.evidence_table(
         "denominator": "分母数值",
         "denominator_context": "分母原文",
     },
+    total=coverage_evidence.attrs["total_rows"],
 )
 
 # %% [markdown]

@@ -55,8 +55,11 @@ REPORT_COLUMNS = [
 
 
 def connect(db_path: str) -> duckdb.DuckDBPyConnection:
-    """Read-only: charts and notebooks never change the warehouse."""
-    return duckdb.connect(str(db_path), read_only=True)
+    """Read-only: charts and notebooks never change the warehouse. No progress bar: on a large
+    corpus DuckDB would show one for each long query, in a notebook as a widget in its output."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    con.execute("set enable_progress_bar = false")
+    return con
 
 
 def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
@@ -225,23 +228,31 @@ def yoy_sources(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts).dropna(subset=["source_file"]).drop_duplicates()
 
 
-def coverage_frame(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd.DataFrame:
-    """coverage_rates rows with the names of numerator and denominator and both sentences."""
+def coverage_frame(
+    con: duckdb.DuckDBPyConnection, limit: int | None = None, sentences: bool = True
+) -> pd.DataFrame:
+    """coverage_rates rows with the names of numerator and denominator and both sentences
+    (`sentences=False`: without them, which the chart does not draw; their columns are empty)."""
     if not has_tables(con, "coverage_rates", "indicators"):
         return pd.DataFrame(columns=COVERAGE_COLUMNS)
-    sql = """
+    if sentences:
+        contexts = "mn.context as numerator_context, md.context as denominator_context"
+        joins = """
+        left join mentions mn on mn.mention_id = c.numerator_mention_id
+        left join mentions md on md.mention_id = c.denominator_mention_id"""
+    else:
+        contexts = "null::varchar as numerator_context, null::varchar as denominator_context"
+        joins = ""
+    sql = f"""
         select c.body, c.report_year, c.rate_id, coalesce(c.name_zh, c.rate_id) as name_zh,
                c.unit, coalesce(n.name_zh, c.numerator_id) as numerator_name,
                coalesce(d.name_zh, c.denominator_id) as denominator_name,
-               c.numerator, c.denominator, c.value,
-               mn.context as numerator_context, md.context as denominator_context,
-               r.source_file, r.title
+               c.numerator, c.denominator, c.value, {contexts}, r.source_file, r.title
         from coverage_rates c
         left join indicators n on n.indicator_id = c.numerator_id
-        left join indicators d on d.indicator_id = c.denominator_id
-        left join mentions mn on mn.mention_id = c.numerator_mention_id
-        left join mentions md on md.mention_id = c.denominator_mention_id
-        left join reports r on r.report_id = coalesce(mn.report_id, md.report_id)
+        left join indicators d on d.indicator_id = c.denominator_id{joins}
+        left join reports r
+            on r.report_id = coalesce(c.numerator_report_id, c.denominator_report_id)
         where c.value is not null
         order by c.rate_id, c.body, c.report_year
     """
@@ -293,7 +304,7 @@ def checks_frame(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> pd
                     coalesce(c.message_zh, c.message) as message,
                     c.figures, c.mention_ids, r.source_file, r.title
              from consistency_checks c left join reports r using (report_id)
-             order by c.body nulls last, c.report_year, c.check_id, c.message"""
+             order by c.body nulls last, c.report_year, c.check_id, c.message, c.finding_id"""
     frame = _query(con, sql, [], _FINDING_COLUMNS, limit, "select count(*) from consistency_checks")
     if frame.empty:
         return pd.DataFrame(columns=CHECK_COLUMNS)

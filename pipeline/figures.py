@@ -83,7 +83,7 @@ def write_figures(
         paths = charts.overview_chart(reports, out_dir / "overview.png")
         paths += draw_bodies_parallel(db_path, out_dir, tasks, workers)
         paths += charts.coverage_chart(
-            chartdata.coverage_frame(con), out_dir / "coverage_rates.png"
+            chartdata.coverage_frame(con, sentences=False), out_dir / "coverage_rates.png"
         )
         paths += charts.checks_chart(chartdata.check_counts(con), reports, out_dir / "checks.png")
     finally:

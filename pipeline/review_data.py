@@ -15,6 +15,7 @@ import duckdb
 from pipeline.corrections import fmt_value
 
 NO_BODY = "(body unknown)"
+CITATIONS = "_review_citations"  # temp table: see _index_citations
 
 
 @dataclass
@@ -76,12 +77,13 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
     if "consistency_checks" in have:
         # the findings about these reports, and those citing one of their figures (a jump
         # between two years cites the earlier report's figure too)
-        cites = (
-            ""
-            if report_ids is None
-            else "where report_id in (select unnest($ids)) or list_has_any("
-            "list_transform(mention_ids, lambda id: split_part(id, ':', 1)), $ids)"
-        )
+        cites = ""
+        if report_ids is not None:
+            _index_citations(con)
+            cites = (
+                f"where rowid in (select finding from {CITATIONS} "
+                "where report_id in (select unnest($ids)))"
+            )
         data.findings = records(
             con,
             f"select * from consistency_checks {cites} "
@@ -102,6 +104,18 @@ def load(con: duckdb.DuckDBPyConnection, report_ids: list[str] | None = None) ->
             if isinstance(c["mention_id"], str):
                 data.by_mention.setdefault(c["mention_id"], []).append(c)
     return data
+
+
+def _index_citations(con: duckdb.DuckDBPyConnection) -> None:
+    """A temp table of (finding, report) for the report of each finding and of each figure it
+    cites, built once per connection: testing every finding's figures against a batch's reports
+    took 10 s a batch at 100,000 reports, the lookup 0.2 s. (The connection is read-only, so the
+    findings do not change under it.)"""
+    con.execute(
+        f"create temp table if not exists {CITATIONS} as "
+        "select rowid as finding, report_id from consistency_checks "
+        "union select rowid, split_part(unnest(mention_ids), ':', 1) from consistency_checks"
+    )
 
 
 def reviewed_column(con: duckdb.DuckDBPyConnection) -> str:

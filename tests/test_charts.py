@@ -275,6 +275,15 @@ def test_what_the_charts_count_in_the_warehouse_matches_the_rows_it_counts(
             assert summary.loc[body, "n_changes"] == (yoy["body"] == body).sum()
         assert len(summary) == len(chartdata.bodies_with_years(con, 2))
 
+        coverage = chartdata.coverage_frame(con)
+        assert not coverage.empty
+        bare = chartdata.coverage_frame(con, sentences=False)
+        sentences = ["numerator_context", "denominator_context"]
+        assert bare.drop(columns=sentences).equals(coverage.drop(columns=sentences))
+        assert bare[sentences].isna().all().all() and coverage[sentences].notna().any().any()
+        some = chartdata.coverage_frame(con, limit=2)
+        assert some.attrs["total_rows"] == len(coverage) and some.equals(coverage.head(2))
+
         counts = chartdata.check_counts(con)
         assert counts["n"].sum() == len(findings)
         per_report = counts.groupby("report_id")["n"].sum().to_dict()
