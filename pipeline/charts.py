@@ -277,8 +277,8 @@ def checks_chart(counts: pd.DataFrame, reports: pd.DataFrame, out_path: Path) ->
         names = "、".join(labels["name_zh"])
         note = f"共检查 {len(checked)} 份报告（检查项：{names}），未发现数字之间的矛盾。"
         return kit.no_data(out_path, title, note, kit.source_line(checked, width=100))
-    findings = counts.assign(rank=counts["severity"].map(SEVERITY_RANK).fillna(0))
-    per_report = findings.groupby("report_id").agg(
+    ranked = counts.assign(rank=counts["severity"].map(SEVERITY_RANK).fillna(0))
+    per_report = ranked.groupby("report_id").agg(
         body=("body", "first"), year=("report_year", "first"), file=("source_file", "first"),
         worst=("rank", "max"), n=("n", "sum"),
     )  # fmt: skip
@@ -286,7 +286,7 @@ def checks_chart(counts: pd.DataFrame, reports: pd.DataFrame, out_path: Path) ->
         ["worst", "n", "body", "year"], ascending=[False, False, True, True]
     )
     # every check that ran is a column, even one with no finding: the grid says what was checked
-    checks = list(labels["check_id"]) + sorted(set(findings["check_id"]) - set(labels["check_id"]))
+    checks = list(labels["check_id"]) + sorted(set(ranked["check_id"]) - set(labels["check_id"]))
     names = dict(zip(labels["check_id"], labels["name_zh"], strict=True))
     pages = kit.chunks(list(per_report.index), BAR_ROWS_PER_PAGE)
     note = (
@@ -302,9 +302,9 @@ def checks_chart(counts: pd.DataFrame, reports: pd.DataFrame, out_path: Path) ->
         part = per_report.loc[list(ids)]
         with kit.style():
             width = max(6.0, 2.6 + 1.1 * len(checks))
-            fig = kit.new_figure(width, 1.0 + 0.34 * len(part), kit.footer(findings, note, width))
+            fig = kit.new_figure(width, 1.0 + 0.34 * len(part), kit.footer(ranked, note, width))
             ax = fig.add_subplot()
-            _checks_grid(ax, findings, part, checks)
+            _checks_grid(ax, ranked, part, checks)
             ax.set_xticks(range(len(checks)), [kit.wrap(names.get(c, c), 14) for c in checks])
             kit.add_title(fig, title + kit.page_suffix(page, len(pages)))
             paths.append(kit.save(fig, kit.page_path(out_path, page, len(pages))))
@@ -316,9 +316,10 @@ def check_labels() -> pd.DataFrame:
     return pd.read_csv(Path(__file__).with_name("check_labels.csv"), dtype=str)
 
 
-def _checks_grid(ax, findings: pd.DataFrame, part: pd.DataFrame, checks: list[str]) -> None:
+def _checks_grid(ax, ranked: pd.DataFrame, part: pd.DataFrame, checks: list[str]) -> None:
+    """The cells of one page: `ranked` is check_counts with each severity's rank."""
     # only the reports of this page: a national corpus has findings in nearly every report
-    cells = findings[findings["report_id"].isin(part.index)]
+    cells = ranked[ranked["report_id"].isin(part.index)]
     n_found = cells.groupby(["check_id", "report_id"])["n"].sum()
     worst_found = cells.groupby(["check_id", "report_id"])["rank"].max()
     for i, report_id in enumerate(part.index):
