@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
+from pipeline import warehouse
+
 TREND_COLUMNS = [
     "body", "report_year", "indicator_id", "name_zh", "unit", "kind", "value", "approx",
     "raw_text", "context", "source_file", "title", "report_id", "ord",
@@ -55,11 +57,8 @@ REPORT_COLUMNS = [
 
 
 def connect(db_path: str) -> duckdb.DuckDBPyConnection:
-    """Read-only: charts and notebooks never change the warehouse. No progress bar: on a large
-    corpus DuckDB would show one for each long query, in a notebook as a widget in its output."""
-    con = duckdb.connect(str(db_path), read_only=True)
-    con.execute("set enable_progress_bar = false")
-    return con
+    """Read-only: charts and notebooks never change the warehouse."""
+    return warehouse.connect_read_only(db_path)
 
 
 def has_tables(con: duckdb.DuckDBPyConnection, *names: str) -> bool:

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import duckdb
 
-from pipeline import review_assets
+from pipeline import review_assets, warehouse
 from pipeline.review_data import (
     NO_BODY,
     ReviewData,
@@ -284,10 +284,8 @@ def export_review(db_path: Path, options: object = None) -> Path:
     out_dir = db_path.parent
     out, pages = out_dir / INDEX, out_dir / PAGES_DIR
     tmp = out_dir / f".{PAGES_DIR}.building"
-    # no DuckDB progress bar in the middle of the run's output (queries run long on big corpora)
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = warehouse.connect_read_only(db_path)
     try:
-        con.execute("set enable_progress_bar = false")
         stamp = warehouse_stamp(con)
         if stamp and pages.is_dir() and stamp_of(out) == stamp:
             return out  # written from this very warehouse (a run where nothing changed)

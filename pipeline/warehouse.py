@@ -157,6 +157,15 @@ def reports_frame(rows: list[dict]) -> pd.DataFrame:
     return frame
 
 
+def connect_read_only(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for the steps that read the published warehouse. No progress
+    bar: on a large corpus DuckDB shows one for each long query, in the middle of the run's
+    output (and in a notebook as a widget left in its output)."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
 # DuckDB's buffer pool when it writes a CSV export: it spills a large sort instead of growing
 EXPORT_MEMORY_LIMIT = "512MB"
 
@@ -182,13 +191,12 @@ def write_csv(db_path: Path, query: str, order_by: str, out: Path) -> Path:
     them (pandas held the whole table: 4 GB for the 1.2 million panel rows of 100,000 reports)."""
     rows = out.with_name(f".{out.name}.rows")
     tmp = out.with_name(f".{out.name}.tmp")
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect_read_only(db_path)
     try:
         # one thread: with two, the sort of 1.2 million panel rows ran out of 512 MB instead
         # of spilling; with one it stays under 256 MB, and takes 4.5 s instead of 25
         con.execute(f"set memory_limit = '{EXPORT_MEMORY_LIMIT}'")
         con.execute("set threads = 1")
-        con.execute("set enable_progress_bar = false")
         columns = con.execute(f"describe select * from ({query}) q").fetchall()
         cells = ", ".join(_csv_cell(name, type_) for name, type_, *_ in columns)
         con.execute(
